@@ -1,0 +1,70 @@
+"""The real MNIST files (shared/data/mnist beside the project), where present.
+
+The expected label counts are those written in shared/data/README.md.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mnist_utils import FILE_NAMES, download_mnist, load_mnist, verify_mnist
+
+REAL_MNIST = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
+TRAIN_LABEL_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+TEST_LABEL_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+GZ_NAMES = [name + ".gz" for name in FILE_NAMES]
+
+
+@pytest.fixture(scope="module")
+def real_mnist_dir():
+    missing = [name for name in GZ_NAMES if not (REAL_MNIST / name).is_file()]
+    if missing:
+        pytest.skip(f"real MNIST not found at {REAL_MNIST}: missing {', '.join(missing)}")
+    return REAL_MNIST
+
+
+@pytest.fixture(scope="module")
+def real_mnist(real_mnist_dir):
+    return load_mnist(real_mnist_dir, download=False)
+
+
+def test_real_mnist_has_the_keras_shapes_and_uint8(real_mnist):
+    (x_train, y_train), (x_test, y_test) = real_mnist
+
+    shapes = [x_train.shape, y_train.shape, x_test.shape, y_test.shape]
+    assert shapes == [(60000, 28, 28), (60000,), (10000, 28, 28), (10000,)]
+    assert {x_train.dtype, y_train.dtype, x_test.dtype, y_test.dtype} == {np.dtype(np.uint8)}
+
+
+def test_real_mnist_label_counts_are_the_published_ones(real_mnist):
+    (_, y_train), (_, y_test) = real_mnist
+
+    assert np.bincount(y_train, minlength=10).tolist() == TRAIN_LABEL_COUNTS
+    assert np.bincount(y_test, minlength=10).tolist() == TEST_LABEL_COUNTS
+
+
+def test_real_mnist_pixels_use_the_whole_byte_range(real_mnist):
+    (x_train, _), (x_test, _) = real_mnist
+
+    assert (x_train.min(), x_train.max(), x_test.min(), x_test.max()) == (0, 255, 0, 255)
+
+
+def test_real_files_match_the_pinned_sha256_of_the_decompressed_bytes(real_mnist_dir):
+    checks = verify_mnist(real_mnist_dir)
+
+    assert [check.status for check in checks.values()] == ["ok"] * 4
+    assert all("decompressed" in check.detail for check in checks.values())  # re-compressed here
+
+
+@pytest.mark.timeout(60)
+def test_recompressed_mirror_is_accepted_through_the_decompressed_pins(real_mnist_dir, tmp_path,
+                                                                        httpserver):
+    for name in GZ_NAMES:
+        data = (real_mnist_dir / name).read_bytes()
+        httpserver.expect_request("/mnist/" + name).respond_with_data(data)
+
+    paths = download_mnist(tmp_path, mirrors=[httpserver.url_for("/mnist/")])
+
+    for path in paths.values():
+        assert path.read_bytes() == (real_mnist_dir / path.name).read_bytes()
