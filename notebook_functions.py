@@ -1,0 +1,77 @@
+"""Import the functions that the tutorial notebook defines, without running the notebook.
+
+Tests and benchmarks use this so that they exercise the notebook's own code, not a copy of it:
+
+    from notebook_functions import load_notebook_functions
+    nb = load_notebook_functions()
+    nb.softmax(...)
+
+Only the top-level ``import``/``from`` statements, function definitions and constant assignments
+(names in UPPER_CASE whose value is a literal) of the code cells are executed, in notebook order.
+Everything else (loading data, training, plotting) is skipped. Because the notebook's functions
+read no notebook globals, this is enough for every one of them to work. `notebook_parameters()`
+returns the defaults of the cell tagged `parameters`.
+"""
+
+import ast
+import json
+import linecache
+import types
+from pathlib import Path
+
+NOTEBOOK = Path(__file__).resolve().parent / "neural_network_from_scratch.ipynb"
+
+
+def _is_constant_assignment(node):
+    if not isinstance(node, ast.Assign) or len(node.targets) != 1:
+        return False
+    target = node.targets[0]
+    if not (isinstance(target, ast.Name) and target.id.isupper()):
+        return False
+    try:
+        ast.literal_eval(node.value)
+    except ValueError:
+        return False
+    return True
+
+
+def notebook_definitions(path=NOTEBOOK):
+    """(name, module AST) per code cell: its imports, function definitions and literal constants.
+
+    Each cell gets its own pseudo file name, registered with linecache, so that a traceback through
+    a notebook function shows the cell and the line as they are in the notebook.
+    """
+    cells = json.loads(Path(path).read_text(encoding="utf-8"))["cells"]
+    definitions = []
+    for number, cell in enumerate(cells):
+        if cell["cell_type"] != "code" or "parameters" in cell.get("metadata", {}).get("tags", []):
+            continue  # the parameters belong to a run of the notebook, not to its functions
+        source = "".join(cell["source"])
+        kept = [node for node in ast.parse(source).body
+                if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef))
+                or _is_constant_assignment(node)]
+        if kept:
+            name = f"<{Path(path).name}, cell {number}>"
+            linecache.cache[name] = (len(source), None, source.splitlines(keepends=True), name)
+            definitions.append((name, ast.Module(body=kept, type_ignores=[])))
+    return definitions
+
+
+def notebook_parameters(path=NOTEBOOK):
+    """The default parameters: the literal assignments of the cell tagged `parameters`, as a dict."""
+    cells = json.loads(Path(path).read_text(encoding="utf-8"))["cells"]
+    for cell in cells:
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            tree = ast.parse("".join(cell["source"]))
+            return {node.targets[0].id: ast.literal_eval(node.value)
+                    for node in tree.body if isinstance(node, ast.Assign)}
+    raise ValueError(f"{path}: no cell is tagged 'parameters'")
+
+
+def load_notebook_functions(path=NOTEBOOK):
+    """Execute the notebook's definitions in a fresh module and return it."""
+    module = types.ModuleType("notebook", f"Functions defined in {Path(path).name}")
+    module.__file__ = str(path)
+    for name, tree in notebook_definitions(path):
+        exec(compile(tree, name, "exec"), module.__dict__)
+    return module
