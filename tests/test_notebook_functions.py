@@ -360,7 +360,7 @@ def digits(nb):
 def run_train(nb, digits, seed=0, params=None, **settings):
     train_images, train_labels, X_val, val_labels = digits
     params = nb.init_params(784, 64, 10, np.random.default_rng(1)) if params is None else params
-    return nb.train(params, train_images, train_labels, X_val, nb.one_hot(val_labels, 10),
+    return nb.train(params, train_images, train_labels, X_val, val_labels,
                     rng=np.random.default_rng(seed), **{**TRAIN_SETTINGS, **settings})
 
 
