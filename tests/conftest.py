@@ -9,13 +9,12 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 REAL_MNIST_DIR = REPO_ROOT.parent / "shared" / "data" / "mnist"
-MNIST_GZ_NAMES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-                  "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
 
 if str(REPO_ROOT) not in sys.path:  # notebook_functions and mnist_utils live at the repo root
     sys.path.insert(0, str(REPO_ROOT))
 
 from notebook_functions import load_notebook_functions  # noqa: E402
+from idx_fixtures import GZ_NAMES  # noqa: E402
 from mnist_utils import write_idx  # noqa: E402
 
 
@@ -45,7 +44,7 @@ def nb():
 
 @pytest.fixture(scope="session")
 def real_mnist_dir():
-    missing = [name for name in MNIST_GZ_NAMES if not (REAL_MNIST_DIR / name).is_file()]
+    missing = [name for name in GZ_NAMES if not (REAL_MNIST_DIR / name).is_file()]
     if missing:
         pytest.skip(f"real MNIST not found at {REAL_MNIST_DIR}: missing {', '.join(missing)}")
     return REAL_MNIST_DIR

@@ -16,7 +16,6 @@ import pytest
 from idx_fixtures import GZ_NAMES, mnist_like_gz
 
 ROOT = Path(__file__).resolve().parents[1]
-REAL_MNIST = ROOT.parent / "shared" / "data" / "mnist"
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -26,14 +25,6 @@ def run_cli(*args):
                    if key not in ("MNIST_MIRROR", "MNIST_DATA_DIR")}
     return subprocess.run([sys.executable, "-m", "mnist_utils", *args], cwd=ROOT, env=environment,
                           capture_output=True, text=True, timeout=60)
-
-
-@pytest.fixture
-def real_mnist_dir():
-    missing = [name for name in GZ_NAMES if not (REAL_MNIST / name).is_file()]
-    if missing:
-        pytest.skip(f"real MNIST not found at {REAL_MNIST}: missing {', '.join(missing)}")
-    return REAL_MNIST
 
 
 def line_about(output, file_name):

@@ -3,25 +3,14 @@
 The expected label counts are those written in shared/data/README.md.
 """
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-from mnist_utils import FILE_NAMES, download_mnist, load_mnist, verify_mnist
+from idx_fixtures import GZ_NAMES
+from mnist_utils import download_mnist, load_mnist, verify_mnist
 
-REAL_MNIST = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
 TRAIN_LABEL_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 TEST_LABEL_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
-GZ_NAMES = [name + ".gz" for name in FILE_NAMES]
-
-
-@pytest.fixture(scope="module")
-def real_mnist_dir():
-    missing = [name for name in GZ_NAMES if not (REAL_MNIST / name).is_file()]
-    if missing:
-        pytest.skip(f"real MNIST not found at {REAL_MNIST}: missing {', '.join(missing)}")
-    return REAL_MNIST
 
 
 @pytest.fixture(scope="module")
