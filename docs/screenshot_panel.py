@@ -2,8 +2,9 @@
 
 Starts JupyterLab on 127.0.0.1 in a temporary folder holding copies of the notebook and
 mnist_utils.py (so nothing in the repository is written, not even by autosave), opens the notebook
-in Chromium driven by Playwright, runs all cells, trains twice from the panel (the second run with batch size 32, so both curves show) and
-saves a picture of the panel to docs/experiment_panel.png. Needs Debian's chromium
+in Chromium driven by Playwright, runs all cells, trains twice from the panel (the second run with
+batch size 32, so the first shows in gray beside it) and saves a picture of the panel to
+docs/experiment_panel.png. Needs Debian's chromium
 (`apt-get install chromium`) and `pip install playwright`; it downloads no browser of its own.
 
     MNIST_DATA_DIR=../shared/data/mnist python docs/screenshot_panel.py
