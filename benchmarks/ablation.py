@@ -1,8 +1,9 @@
 """What each ingredient of the notebook's training recipe adds: take it out, retrain, compare.
 
 Runs the notebook's own `train` (imported from the notebook, not copied) with the default
-parameters, then once more for each ingredient removed, and prints a Markdown table of the best
-validation accuracy, the test accuracy and the training time, per seed.
+parameters, then once more for each ingredient removed, and prints a Markdown table: best
+validation accuracy, test accuracy and training time as means over the seeds, and the first epoch
+whose validation accuracy passed 97.5 % for each seed.
 
     python benchmarks/ablation.py                       # real MNIST in $MNIST_DATA_DIR or ./data
     python benchmarks/ablation.py --data-dir ../shared/data/mnist --seeds 0 1
@@ -10,7 +11,6 @@ validation accuracy, the test accuracy and the training time, per seed.
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
