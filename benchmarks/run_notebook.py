@@ -6,7 +6,8 @@ Each run executes neural_network_from_scratch.ipynb with papermill in a fresh ke
 parameters, writing the executed copy and the artifacts to a temporary folder (the committed files
 are not touched). It prints, per run and as medians: the wall time of the whole run, the peak
 resident memory of the kernel (the process that runs the notebook's code), and the figures the
-notebook itself reports (test accuracy, seconds per epoch, when validation first passed 97.5 %).
+notebook itself reports (test accuracy, seconds per epoch, when validation first passed 97.5 %, and
+the deep network's test accuracy and training time).
 """
 
 import argparse
@@ -27,6 +28,8 @@ REPORTED = {
     "seconds per epoch": r"\(([\d.]+) s per epoch\)",
     "first epoch above 97.5%": r"first above 97\.5% at epoch (\d+)",
     "training seconds to 97.5%": r"first above 97\.5% at epoch \d+, after ([\d.]+) s",
+    "deep network: test accuracy (%)": r"test accuracy ([\d.]+)% \(",                  # section 12
+    "deep network: training seconds": r"parameters, \d+ epochs in ([\d.]+) s of training",
 }
 
 # The runner script runs in a child process, so that RUSAGE_CHILDREN of *that* process covers

@@ -16,8 +16,8 @@ from mnist_utils import load_mnist
 
 NOTEBOOK_NAME = "neural_network_from_scratch.ipynb"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-GRADIENT_CHECK_LINE = re.compile(r"^d(W1|b1|W2|b2): relative error (\S+)\s+(\S+)$", re.MULTILINE)
-ARTIFACTS = ("mnist_model.npz", "training_metrics.png")
+GRADIENT_CHECK_LINE = re.compile(r"^d([Wb]\d): relative error (\S+)\s+(\S+)$", re.MULTILINE)
+ARTIFACTS = ("mnist_model.npz", "mnist_deep_model.npz", "training_metrics.png")
 
 
 def run_notebook(repo_root, output_path, **parameters):
@@ -52,7 +52,7 @@ def fast_run(repo_root, synthetic_mnist_dir, tmp_path_factory):
     work = tmp_path_factory.mktemp("fast_run")
     before = root_snapshot(repo_root)
     executed = run_notebook(repo_root, work / "executed.ipynb", DATA_DIR=str(synthetic_mnist_dir), EPOCHS=2,
-                            VALIDATION_SIZE=200, OUT_DIR=str(work / "out"))
+                            DEEP_EPOCHS=2, VALIDATION_SIZE=200, OUT_DIR=str(work / "out"))
     return executed, work / "out", before, root_snapshot(repo_root)
 
 
@@ -76,7 +76,9 @@ def test_fast_run_reads_the_data_from_data_dir(fast_run):
 @pytest.mark.timeout(300)
 def test_fast_run_gradient_check_lines_are_all_ok(fast_run):
     lines = GRADIENT_CHECK_LINE.findall(printed_text(fast_run[0]))
-    assert [name for name, _, _ in lines] == ["W1", "b1", "W2", "b2"]
+    two_layers = ["W1", "b1", "W2", "b2"]                            # section 4
+    four_layers = [f"{kind}{l}" for l in range(1, 5) for kind in "Wb"]  # section 12, with dropout
+    assert [name for name, _, _ in lines] == two_layers + four_layers
     assert all(status == "ok" and float(error) < 1e-7 for _, error, status in lines), lines
 
 
@@ -98,6 +100,16 @@ def test_fast_run_saves_a_model_the_notebook_can_load(fast_run, nb):
 
 
 @pytest.mark.timeout(300)
+def test_fast_run_saves_the_deep_network_with_its_layer_sizes(fast_run, nb):
+    path = fast_run[1] / "mnist_deep_model.npz"
+    params = nb.load_params(path)
+    assert {name: value.shape for name, value in params.items()} == {
+        "W1": (784, 512), "b1": (512,), "W2": (512, 256), "b2": (256,), "W3": (256, 10), "b3": (10,)}
+    with np.load(path, allow_pickle=False) as data:
+        assert list(data["layer_sizes"]) == [784, 512, 256, 10] and data["epochs"] == 2
+
+
+@pytest.mark.timeout(300)
 def test_fast_run_saves_the_training_metrics_as_a_png(fast_run):
     assert_valid_png(fast_run[1] / "training_metrics.png")
 
@@ -108,6 +120,18 @@ def test_fast_run_writes_nothing_into_the_repo_root(fast_run):
     assert sorted(set(after) - set(before)) == []
     # Files the notebook would write there if OUT_DIR were ignored (others may edit other files meanwhile).
     assert [name for name in before if name.endswith((".npz", ".png")) and after.get(name) != before[name]] == []
+
+
+@pytest.mark.timeout(300)
+def test_fashion_run_uses_the_clothing_class_names_and_its_own_file_names(repo_root, synthetic_mnist_dir,
+                                                                         tmp_path):
+    executed = run_notebook(repo_root, tmp_path / "executed.ipynb", DATASET="fashion",
+                            DATA_DIR=str(synthetic_mnist_dir), EPOCHS=1, DEEP_EPOCHS=1, VALIDATION_SIZE=200,
+                            OUT_DIR=str(tmp_path / "out"))
+    text = printed_text(executed)
+    assert "dataset: fashion" in text and "Ankle boot" in text and "T-shirt/top" in text
+    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == [
+        "fashion_deep_model.npz", "fashion_model.npz", "training_metrics_fashion.png"]
 
 
 # --- Full run on the real MNIST files ------------------------------------------------------------
@@ -121,7 +145,7 @@ def full_run(repo_root, real_mnist_dir, tmp_path_factory):
     return executed, work / "out"
 
 
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(900)
 def test_full_run_model_scores_at_least_98_5_percent_on_the_real_test_set(full_run, real_mnist_dir, nb):
     path = full_run[1] / "mnist_model.npz"
     _, (test_images, test_labels) = load_mnist(real_mnist_dir, download=False)
@@ -131,7 +155,15 @@ def test_full_run_model_scores_at_least_98_5_percent_on_the_real_test_set(full_r
         assert float(data["test_accuracy"]) == pytest.approx(test_accuracy, abs=1e-12)
 
 
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(900)
+def test_full_run_deep_model_scores_at_least_99_2_percent_on_the_real_test_set(full_run, real_mnist_dir, nb):
+    path = full_run[1] / "mnist_deep_model.npz"
+    _, (test_images, test_labels) = load_mnist(real_mnist_dir, download=False)
+    scores = nb.deep_forward(nb.preprocess(test_images), nb.load_params(path))[0]
+    assert nb.accuracy(scores.argmax(axis=1), test_labels) >= 0.992
+
+
+@pytest.mark.timeout(900)
 def test_full_run_artifacts_are_valid(full_run, nb):
     out_dir = full_run[1]
     assert sorted(path.name for path in out_dir.iterdir()) == sorted(ARTIFACTS)
@@ -141,7 +173,7 @@ def test_full_run_artifacts_are_valid(full_run, nb):
         assert data["epochs"] == 100 and len(data["history_val_acc"]) == 100
 
 
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(900)
 def test_full_run_reports_the_first_epoch_above_97_5_percent(full_run):
     text = printed_text(full_run[0])
     assert "never went above 97.5%" not in text

@@ -1,0 +1,150 @@
+"""Drive the notebook in a real browser: JupyterLab on 127.0.0.1, Debian's Chromium through Playwright.
+
+Used by the browser test (tests/test_browser.py) and by the README's screenshots (docs/screenshots.py).
+JupyterLab serves a temporary folder holding copies of the notebook and mnist_utils.py, so nothing in
+the repository is written, not even by autosave. Needs `chromium` (`apt-get install chromium`) and the
+`playwright` package; Playwright's own browser downloads are not used.
+"""
+
+import contextlib
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = "neural_network_from_scratch.ipynb"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SERVER_START_SECONDS = 60
+
+
+class BrowserUnavailable(RuntimeError):
+    """Chromium could not be started (not installed, or it cannot run on this machine)."""
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def copy_notebook(folder, parameters=None):
+    """Copy the notebook and mnist_utils.py into folder; `parameters` (a dict) override the notebook's
+    defaults by assignments appended to the cell tagged `parameters`."""
+    notebook = json.loads((ROOT / NOTEBOOK).read_text(encoding="utf-8"))
+    for cell in notebook["cells"]:
+        if "parameters" in cell["metadata"].get("tags", []):
+            cell["source"] = "".join(cell["source"]) + "".join(
+                f"\n{name} = {value!r}" for name, value in (parameters or {}).items())
+        if cell["cell_type"] == "code":
+            cell["outputs"], cell["execution_count"] = [], None   # start from a clean notebook
+    (folder / NOTEBOOK).write_text(json.dumps(notebook), encoding="utf-8")
+    shutil.copy(ROOT / "mnist_utils.py", folder / "mnist_utils.py")
+
+
+def start_jupyter_lab(folder, port, token, environment):
+    # Render every cell (JupyterLab 4 leaves cells outside the window out of the page by default).
+    settings = folder / ".settings" / "@jupyterlab" / "notebook-extension"
+    settings.mkdir(parents=True)
+    (settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
+    news = folder / ".settings" / "@jupyterlab" / "apputils-extension"
+    news.mkdir(parents=True)
+    (news / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')  # no pop-up
+    environment = dict(os.environ, **environment, JUPYTERLAB_SETTINGS_DIR=str(folder / ".settings"))
+    if "MNIST_DATA_DIR" in environment:   # the kernel runs in the temporary folder
+        environment["MNIST_DATA_DIR"] = str(Path(environment["MNIST_DATA_DIR"]).resolve())
+    command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root", "--ip=127.0.0.1",
+               f"--port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={folder}"]
+    log = open(folder / "jupyter.log", "wb")
+    server = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status?token={token}", timeout=2)
+            return server
+        except OSError:
+            if server.poll() is not None:
+                break
+            time.sleep(0.5)
+    server.terminate()
+    raise RuntimeError(f"JupyterLab did not answer on port {port} within {SERVER_START_SECONDS} s; "
+                       f"its log: {(folder / 'jupyter.log').read_text(errors='replace')[-2000:]}")
+
+
+@contextlib.contextmanager
+def notebook_page(parameters=None, environment=None, viewport=(1400, 1000)):
+    """Yield a Playwright page showing a fresh copy of the notebook in JupyterLab (nothing run yet)."""
+    folder = Path(tempfile.mkdtemp(prefix="notebook-browser-"))
+    try:
+        copy_notebook(folder, parameters)
+        with sync_playwright() as playwright:
+            try:
+                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            except Exception as error:  # Playwright raises its own Error for a missing or broken browser
+                raise BrowserUnavailable(f"cannot start Chromium at {CHROMIUM}: {error}".splitlines()[0]) from error
+            port, token = free_port(), secrets.token_hex(16)
+            server = start_jupyter_lab(folder, port, token, environment or {})
+            try:
+                page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
+                page.goto(f"http://127.0.0.1:{port}/lab/tree/{NOTEBOOK}?token={token}")
+                yield page
+            finally:
+                browser.close()
+                server.terminate()
+                server.wait(timeout=30)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def accept_kernel_dialog(page, seconds):
+    """JupyterLab may ask which kernel to start; take the one it proposes (the notebook's python3).
+    Returns whether it asked."""
+    try:
+        page.get_by_role("dialog").get_by_role("button", name="Select", exact=True).click(timeout=seconds * 1000)
+    except PlaywrightTimeoutError:
+        return False
+    return True
+
+
+def run_all_cells(page, start_seconds=30):
+    """Run All, once the kernel is idle; retried if no cell has started within start_seconds."""
+    page.locator(".jp-Notebook").wait_for(timeout=SERVER_START_SECONDS * 1000)
+    accept_kernel_dialog(page, seconds=10)
+    page.get_by_text(re.compile(r"\| Idle$")).wait_for(timeout=SERVER_START_SECONDS * 1000)   # the status bar
+    for _attempt in range(3):
+        page.get_by_role("menuitem", name="Run", exact=True).click()
+        page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+        accept_kernel_dialog(page, seconds=2)
+        started = page.locator(".jp-InputArea-prompt", has_text=re.compile(r"\[(\*|\d+)\]")).first
+        try:
+            started.wait_for(timeout=start_seconds * 1000)
+            return
+        except PlaywrightTimeoutError:
+            continue
+    raise RuntimeError("Run All did not start any cell")
+
+
+def draw(page, canvas, strokes):
+    """Draw on a canvas element with the mouse; strokes are lists of (x, y) in 0..1 of its size."""
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    for stroke in strokes:
+        points = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in stroke]
+        page.mouse.move(*points[0])
+        page.mouse.down()
+        for point in points[1:]:
+            page.mouse.move(*point, steps=4)
+        page.mouse.up()
