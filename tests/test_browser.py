@@ -14,6 +14,7 @@ import sys
 import pytest
 
 from conftest import REAL_MNIST_DIR, REPO_ROOT
+from idx_fixtures import GZ_NAMES
 
 sys.path.insert(0, str(REPO_ROOT / "docs"))
 from jupyter_browser import BrowserUnavailable, draw, notebook_page, run_all_cells  # noqa: E402
@@ -32,9 +33,7 @@ DIGIT_STROKES = {
 
 @pytest.fixture(scope="module")
 def board_page(request):
-    real = all((REAL_MNIST_DIR / name).is_file() for name in (
-        "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-        "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"))
+    real = all((REAL_MNIST_DIR / name).is_file() for name in GZ_NAMES)
     data_dir = REAL_MNIST_DIR if real else request.getfixturevalue("synthetic_mnist_dir")
     parameters = {"EPOCHS": 3, "DEEP_EPOCHS": 1, "VALIDATION_SIZE": 10_000 if real else 200}
     try:

@@ -186,3 +186,17 @@ def test_train_uses_augment_instead_of_the_shift_when_given(nb):
              epochs=2, batch_size=64, learning_rate=0.05, momentum=0.9, l2=0.0, max_shift=1, averaging=0.0,
              rng=rng, progress=False, forward=nb.deep_forward, backward=nb.deep_backward, augment=augment)
     assert seen == [(64, 28, 28)] * 8
+
+
+def test_evaluate_in_chunks_gives_the_loss_and_accuracy_of_all_rows_at_once(nb):
+    rng = np.random.default_rng(0)
+    params = nb.init_network([784, 32, 10], rng)
+    X = rng.random((1003, 784), dtype=np.float32)
+    labels = rng.integers(0, 10, size=1003)
+    Z = nb.deep_forward(X, params)[0]
+    expected_loss = nb.cross_entropy(Z, nb.one_hot(labels, 10))
+    expected_accuracy = nb.accuracy(Z.argmax(axis=1), labels)
+    for chunk_size in (7, 500, 1003, 5000):
+        loss, accuracy = nb.evaluate(X, labels, params, nb.deep_forward, chunk_size=chunk_size)
+        assert accuracy == expected_accuracy
+        assert loss == pytest.approx(expected_loss, rel=1e-5)

@@ -122,3 +122,6 @@ def test_the_board_answers_every_change_of_the_drawing_and_clears(nb, params):
     assert seen.value != blank_png and seen.value[:8] == b"\x89PNG\r\n\x1a\n"
     canvas.ink = []                                    # what Clear sends
     assert "digit-empty" in bars.value and seen.value == blank_png
+    canvas.ink = board.astype(int).ravel().tolist()
+    canvas.ink = [0] * (140 * 140)                     # a blank board is not a drawing either
+    assert "digit-empty" in bars.value and seen.value == blank_png
