@@ -2,11 +2,12 @@
 
 Trains each network below with the notebook's own `train`, `deep_forward` and `deep_backward`
 (imported from the notebook, not copied) and the notebook's default parameters, and prints a
-Markdown table: parameters, test accuracy, best validation accuracy, training seconds and seconds
-per epoch (means over the seeds).
+Markdown table: parameters, test accuracy (mean, and per seed), best validation accuracy, training
+seconds and seconds per epoch (means over the seeds).
 
     python benchmarks/deep_networks.py --data-dir ../shared/data/mnist
     python benchmarks/deep_networks.py --data-dir ../shared/data/mnist --seeds 0 1 --epochs 5
+    python benchmarks/deep_networks.py --data-dir ../shared/data/mnist --rows 4 --seeds 1 2 3
 """
 
 import argparse
@@ -64,23 +65,32 @@ def main(argv=None):
     parser.add_argument("--data-dir", default=None, help="folder with the four MNIST files")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="seeds to average over")
     parser.add_argument("--epochs", type=int, default=None, help="override every network's epochs (quick check)")
+    parser.add_argument("--validation-size", type=int, default=None,
+                        help="override VALIDATION_SIZE (for small data sets)")
+    parser.add_argument("--rows", type=int, nargs="+", default=None,
+                        help="run only these rows of the table (1 = the first)")
     args = parser.parse_args(argv)
 
     nb = load_notebook_functions()
     defaults = notebook_parameters()
+    if args.validation_size is not None:
+        defaults["VALIDATION_SIZE"] = args.validation_size
     data = mnist_utils.load_mnist(args.data_dir, download=False)
     print(f"seeds {args.seeds}; figures are means over the seeds\n")
     print("| network and training images | weights and biases | epochs | dropout | test accuracy "
-          "| best validation accuracy | training time (s) | s per epoch |")
-    print("|---|---|---|---|---|---|---|---|")
-    for name, (hidden, epochs, l2, dropout, distort) in variants(defaults).items():
+          "| per seed | best validation accuracy | training time (s) | s per epoch |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for row, (name, (hidden, epochs, l2, dropout, distort)) in enumerate(variants(defaults).items(), start=1):
+        if args.rows and row not in args.rows:
+            continue
         epochs = args.epochs or epochs
         sizes = [784, *hidden, 10]
         count = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
         results = np.array([run(nb, data, defaults, hidden, epochs, l2, dropout, distort, seed)
                             for seed in args.seeds])
         test, val, seconds, per_epoch = results.mean(axis=0)
-        print(f"| {name} | {count:,} | {epochs} | {dropout:g} | {test:.2%} | {val:.2%} | {seconds:.0f} "
+        per_seed = ", ".join(f"{accuracy:.2%}" for accuracy in results[:, 0])
+        print(f"| {name} | {count:,} | {epochs} | {dropout:g} | {test:.2%} | {per_seed} | {val:.2%} | {seconds:.0f} "
               f"| {per_epoch:.2f} |", flush=True)
 
 
