@@ -68,8 +68,8 @@ def start_jupyter_lab(folder, port, token, environment):
         environment["MNIST_DATA_DIR"] = str(Path(environment["MNIST_DATA_DIR"]).resolve())
     command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root", "--ip=127.0.0.1",
                f"--port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={folder}"]
-    log = open(folder / "jupyter.log", "wb")
-    server = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
+    with open(folder / "jupyter.log", "wb") as log:   # the server keeps its own copy of the file
+        server = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + SERVER_START_SECONDS
     while time.monotonic() < deadline:
         try:
