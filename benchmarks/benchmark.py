@@ -12,7 +12,9 @@ of Markdown tables (progress goes to stderr):
    in the same process for several rounds; medians and the median of the per-round ratios (the
    machine's speed changes between phases, so only ratios of neighbouring timings mean much).
    Then where an epoch's time goes: the pieces of a step, timed in a loop that calls the
-   notebook's functions in the order `train` does.
+   notebook's functions in the order `train` does. Timed in the same rounds: the same step
+   written for speed alone (benchmarks/fused_numpy.py: preallocated buffers, `out=` everywhere,
+   one flat parameter vector), which shows how close to the floor NumPy itself can get.
 3. Time to accuracy: one full training at the default parameters, set up as the notebook does
    (one generator splits, initialises and trains); training seconds until validation accuracy
    first passes 97.5 % and 98 %, best validation accuracy, test accuracy.
@@ -53,6 +55,7 @@ import numpy as np
 BENCHMARKS = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCHMARKS.parent))
 sys.path.insert(0, str(BENCHMARKS))
+import fused_numpy  # noqa: E402
 import mnist_utils  # noqa: E402
 from notebook_functions import load_notebook_functions, notebook_parameters  # noqa: E402
 
@@ -270,6 +273,21 @@ def step_piece_seconds(nb, run, settings):
     return dict(zip(STEP_PIECES, pieces.tolist())), epoch
 
 
+def fused_epoch_seconds(nb, data, settings, epochs):
+    """Seconds per epoch of benchmarks/fused_numpy.py training `epochs` epochs from the start `train` gets."""
+    run = start_run(nb, data, settings)
+    total_steps = epochs * (len(run.train_images) // settings["BATCH_SIZE"])
+    recipe = fused_numpy.FusedRecipe(
+        run.params, run.train_images, run.train_labels, batch_size=settings["BATCH_SIZE"],
+        momentum=settings["MOMENTUM"], l2=settings["L2"], max_shift=settings["SHIFT"],
+        averaging=settings["AVERAGING"], rng=run.rng,
+        learning_rate_at=lambda step: nb.cosine_learning_rate(step, total_steps, settings["LEARNING_RATE"]))
+    start = time.perf_counter()
+    for _ in range(epochs):
+        recipe.train_epoch()
+    return (time.perf_counter() - start) / epochs
+
+
 def run_alternately(measurements, round_index):
     """Each named measurement once: in the given order in even rounds, in reverse order in odd ones."""
     names = list(measurements) if round_index % 2 == 0 else list(reversed(measurements))
@@ -285,34 +303,45 @@ def interleaved_epoch_and_floor(nb, data, settings, config):
         result = run_alternately({
             "epoch_seconds": lambda: notebook_epoch_seconds(nb, data, settings, config.epochs_per_round),
             "floor_seconds": lambda: floor_seconds(B, H, steps),
+            "fused_seconds": lambda: fused_epoch_seconds(nb, data, settings, config.epochs_per_round),
             "breakdown": lambda: step_piece_seconds(nb, start_run(nb, data, settings), settings),
         }, i)
         result["ratio"] = result["epoch_seconds"] / result["floor_seconds"]
+        result["fused_ratio"] = result["fused_seconds"] / result["floor_seconds"]
         rounds.append(result)
         log(f"round {i + 1}/{config.rounds}: epoch {result['epoch_seconds']:.3f} s, "
-            f"floor {result['floor_seconds']:.3f} s, ratio {result['ratio']:.2f}")
-    pieces = {piece: statistics.median(r["breakdown"][0][piece] for r in rounds) for piece in STEP_PIECES}
+            f"floor {result['floor_seconds']:.3f} s, ratio {result['ratio']:.2f}; "
+            f"fused {result['fused_seconds']:.3f} s, ratio {result['fused_ratio']:.2f}")
+    # The breakdown of one round, the one with the median epoch: medians taken piece by piece would not
+    # add up to any epoch that was measured.
+    pieces, breakdown_epoch = sorted((r["breakdown"] for r in rounds), key=lambda b: b[1])[(len(rounds) - 1) // 2]
     return {
         "epochs_per_round": config.epochs_per_round,
-        "rounds": [{key: r[key] for key in ("epoch_seconds", "floor_seconds", "ratio")} for r in rounds],
+        "rounds": [{key: r[key] for key in ("epoch_seconds", "floor_seconds", "ratio", "fused_seconds", "fused_ratio")}
+                   for r in rounds],
         "median_epoch_seconds": statistics.median(r["epoch_seconds"] for r in rounds),
         "median_floor_seconds": statistics.median(r["floor_seconds"] for r in rounds),
         "median_ratio": statistics.median(r["ratio"] for r in rounds),
+        "median_fused_seconds": statistics.median(r["fused_seconds"] for r in rounds),
+        "median_fused_ratio": statistics.median(r["fused_ratio"] for r in rounds),
         "gflop_per_epoch": gflop_per_epoch(B, H, steps),
         "breakdown_seconds_per_epoch": pieces,
-        "breakdown_epoch_seconds": statistics.median(r["breakdown"][1] for r in rounds),
+        "breakdown_epoch_seconds": breakdown_epoch,
     }
 
 
 def print_epoch_vs_floor(result):
     print(f"\n## 2. Notebook epoch vs floor\n\n"
           f"The notebook's `train` ({plural(result['epochs_per_round'], 'epoch')} per round, default parameters, "
-          f"training seconds only) and the floor, timed alternately in {len(result['rounds'])} rounds.\n")
-    epoch, floor = result["median_epoch_seconds"], result["median_floor_seconds"]
+          f"training seconds only), the floor, and the same step written for speed alone "
+          f"(benchmarks/fused_numpy.py, same weights), timed alternately in {len(result['rounds'])} rounds.\n")
+    epoch, floor, fused = result["median_epoch_seconds"], result["median_floor_seconds"], result["median_fused_seconds"]
     print_table(("", "seconds per epoch (median)", "GFLOP/s"), [
         ("notebook's train", f"{epoch:.3f}", f"{result['gflop_per_epoch'] / epoch:.1f}"),
         ("floor (five products)", f"{floor:.3f}", f"{result['gflop_per_epoch'] / floor:.1f}"),
         ("**median of per-round ratios epoch / floor**", f"**{result['median_ratio']:.2f}**", ""),
+        ("fused NumPy step (fused_numpy.py)", f"{fused:.3f}", f"{result['gflop_per_epoch'] / fused:.1f}"),
+        ("median of per-round ratios fused / floor", f"{result['median_fused_ratio']:.2f}", ""),
     ])
     pieces = result["breakdown_seconds_per_epoch"]
     total = result["breakdown_epoch_seconds"]
@@ -320,7 +349,7 @@ def print_epoch_vs_floor(result):
     rest = total - sum(pieces.values())
     rows.append(("loop, slicing the order, timers", f"{1000 * rest:.1f}", f"{rest / total:.0%}"))
     rows.append(("**one epoch, timed piece by piece**", f"**{1000 * total:.1f}**", "100%"))
-    print("\nWhere an epoch goes (medians over the rounds; the notebook's functions called in a loop as "
+    print("\nWhere an epoch goes (the round with the median epoch; the notebook's functions called in a loop as "
           "`train` calls them):\n")
     print_table(("piece of a step", "ms per epoch", "share"), rows)
     print(f"\nThe five matrix products alone (the floor) take {1000 * floor:.1f} ms "

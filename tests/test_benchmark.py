@@ -26,7 +26,7 @@ HEADINGS = (
 POSITIVE_NUMBERS = {
     "floor": ("seconds_per_epoch", "gflop_per_epoch", "gflops", "steps_per_epoch"),
     "epoch_vs_floor": ("median_epoch_seconds", "median_floor_seconds", "median_ratio", "gflop_per_epoch",
-                       "breakdown_epoch_seconds"),
+                       "breakdown_epoch_seconds", "median_fused_seconds", "median_fused_ratio"),
     "time_to_accuracy": ("epochs", "training_seconds", "seconds_per_epoch"),
 }
 SCALING_POSITIVE = ("hidden_size", "batch_size", "learning_rate", "seconds_per_epoch", "floor_seconds_per_epoch",
@@ -60,6 +60,7 @@ def test_quick_run_succeeds_and_prints_every_section(quick_run):
     for heading in HEADINGS:
         assert heading in result.stdout.splitlines(), heading
     assert "median of per-round ratios epoch / floor" in result.stdout
+    assert "median of per-round ratios fused / floor" in result.stdout
     assert "Skipped (--quick)." in result.stdout   # the whole-notebook run is left out of --quick
 
 
@@ -72,7 +73,9 @@ def test_quick_run_writes_positive_finite_numbers(quick_run):
         for key in keys:
             assert is_positive_number(results[section][key]), (section, key, results[section][key])
     assert all(is_positive_number(p["seconds_per_epoch"]) for p in results["floor"]["products"])
-    assert all(is_positive_number(s) for s in results["epoch_vs_floor"]["breakdown_seconds_per_epoch"].values())
+    breakdown = results["epoch_vs_floor"]["breakdown_seconds_per_epoch"]
+    assert all(is_positive_number(s) for s in breakdown.values())
+    assert sum(breakdown.values()) <= results["epoch_vs_floor"]["breakdown_epoch_seconds"]  # pieces of one epoch
     accuracy = results["time_to_accuracy"]
     assert is_fraction(accuracy["best_val_accuracy"]) and is_fraction(accuracy["test_accuracy"])
     assert [t["validation_accuracy"] for t in accuracy["targets"]] == [0.975, 0.98]

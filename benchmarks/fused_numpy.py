@@ -1,0 +1,132 @@
+"""The notebook's training step written for speed alone, in NumPy: how close to the floor can NumPy get?
+
+benchmark.py times this next to the notebook's `train` and the floor (section 2). It is not the
+notebook's code and is not meant to be read as a tutorial: it is the answer to "what if readability
+did not matter?". Same network, same recipe and the same random numbers as the notebook's `train`
+(one permutation per epoch, one shift per batch drawn from the same generator, the same cosine
+schedule, momentum, L2 on the weights, weight averaging), so from the same start it computes the
+same weights (tests/test_benchmark.py checks that), but every array a step needs is allocated once:
+
+- all parameters live in one flat float32 vector, W1, b1, W2, b2 being views into it, and so do
+  their gradients; the momentum update and the averaging are then 3 + 3 whole-vector operations
+  instead of 3 per parameter, and the L2 term is one multiply by a 0/1 mask of the weights;
+- every matrix product and element-wise operation writes into a preallocated buffer (`out=`);
+- the batch is gathered with `np.take(..., out=)` from the images stored as rows of 784 bytes,
+  and a shift by (dy, dx) becomes a shift of the row by 28·dy + dx positions, done while
+  converting to float32, after which the one or two columns that wrapped around are zeroed;
+- softmax and the cross-entropy gradient work in place on the scores, and P − Y becomes
+  "subtract 1 at each row's label", so the one-hot matrix is never built.
+"""
+
+import numpy as np
+
+IMAGE_SIDE = 28
+N_IN = IMAGE_SIDE * IMAGE_SIDE
+PIXEL_MAX = np.float32(255)
+PARAM_NAMES = ("W1", "b1", "W2", "b2")
+
+
+class FusedRecipe:
+    """Trains the notebook's 784-H-K network from `params` with the notebook's recipe, one epoch per call.
+
+    `learning_rate_at(step)` gives the learning rate of step 0, 1, ... counted over all epochs, and
+    `rng` is the generator the epochs draw their permutations and shifts from, as `train` does.
+    """
+
+    def __init__(self, params, train_images, train_labels, *, batch_size, momentum, l2, max_shift, averaging,
+                 learning_rate_at, rng):
+        self.images = np.ascontiguousarray(train_images).reshape(len(train_images), N_IN)
+        self.labels = np.asarray(train_labels)
+        self.batch_size, self.momentum, self.max_shift, self.averaging = batch_size, momentum, max_shift, averaging
+        self.learning_rate_at, self.rng, self.step = learning_rate_at, rng, 0
+
+        shapes = {name: params[name].shape for name in PARAM_NAMES}
+        sizes = [int(np.prod(shape)) for shape in shapes.values()]
+        self.flat = np.concatenate([params[name].ravel() for name in PARAM_NAMES]).astype(np.float32)
+        self.params = self._views(self.flat, shapes, sizes)
+        self.flat_grad = np.empty_like(self.flat)
+        self.grads = self._views(self.flat_grad, shapes, sizes)
+        self.velocity = np.zeros_like(self.flat)
+        self.flat_average = self.flat.copy()
+        self.average = self._views(self.flat_average, shapes, sizes)
+        self.scratch = np.empty_like(self.flat)
+        self.l2_mask = np.concatenate([np.full(size, l2 if name.startswith("W") else 0, np.float32)
+                                       for name, size in zip(PARAM_NAMES, sizes)])
+
+        B, H, K = batch_size, shapes["W1"][1], shapes["W2"][1]
+        self.batch_bytes = np.empty((B, N_IN), np.uint8)
+        self.X = np.empty((B, N_IN), np.float32)
+        self.Z1, self.A1, self.dA1 = (np.empty((B, H), np.float32) for _ in range(3))
+        self.relu_mask = np.empty((B, H), bool)
+        self.Z2 = np.empty((B, K), np.float32)
+        self.row_values = np.empty((B, 1), np.float32)
+        self.rows = np.arange(B)
+
+    @staticmethod
+    def _views(flat, shapes, sizes):
+        offsets = np.cumsum([0] + sizes)
+        return {name: flat[start:end].reshape(shapes[name])
+                for name, start, end in zip(PARAM_NAMES, offsets[:-1], offsets[1:])}
+
+    def load_shifted_batch(self, batch, dy, dx):
+        """self.X <- the images at `batch`, moved down by dy and right by dx, as float32 in [0, 1]."""
+        np.take(self.images, batch, axis=0, out=self.batch_bytes)
+        offset = IMAGE_SIDE * dy + dx           # output pixel f of a row is input pixel f - offset
+        X, source = self.X, self.batch_bytes
+        if offset >= 0:
+            np.divide(source[:, :N_IN - offset], PIXEL_MAX, out=X[:, offset:])
+            X[:, :offset] = 0
+        else:
+            np.divide(source[:, -offset:], PIXEL_MAX, out=X[:, :N_IN + offset])
+            X[:, N_IN + offset:] = 0
+        pixels = X.reshape(-1, IMAGE_SIDE, IMAGE_SIDE)
+        if dx > 0:                              # these columns received the end of the row above
+            pixels[:, :, :dx] = 0
+        elif dx < 0:
+            pixels[:, :, IMAGE_SIDE + dx:] = 0
+
+    def training_step(self, batch, dy, dx):
+        p, g = self.params, self.grads
+        X, Z1, A1, dA1, Z2, row_values = self.X, self.Z1, self.A1, self.dA1, self.Z2, self.row_values
+        self.load_shifted_batch(batch, dy, dx)
+        # forward
+        np.matmul(X, p["W1"], out=Z1)
+        Z1 += p["b1"]
+        np.maximum(Z1, 0, out=A1)
+        np.matmul(A1, p["W2"], out=Z2)
+        Z2 += p["b2"]
+        # softmax in place, then dZ2 = (P - Y) / B in place
+        np.max(Z2, axis=1, keepdims=True, out=row_values)
+        Z2 -= row_values
+        np.exp(Z2, out=Z2)
+        np.sum(Z2, axis=1, keepdims=True, out=row_values)
+        Z2 /= row_values
+        Z2[self.rows, self.labels[batch]] -= 1
+        Z2 /= np.float32(len(X))
+        # backward, into the views of the flat gradient
+        np.matmul(A1.T, Z2, out=g["W2"])
+        np.sum(Z2, axis=0, out=g["b2"])
+        np.matmul(Z2, p["W2"].T, out=dA1)
+        np.greater(Z1, 0, out=self.relu_mask)
+        dA1 *= self.relu_mask
+        np.matmul(X.T, dA1, out=g["W1"])
+        np.sum(dA1, axis=0, out=g["b1"])
+        # L2, momentum and averaging on whole vectors
+        np.multiply(self.flat, self.l2_mask, out=self.scratch)
+        self.flat_grad += self.scratch
+        self.velocity *= self.momentum
+        np.multiply(self.flat_grad, self.learning_rate_at(self.step), out=self.scratch)
+        self.velocity -= self.scratch
+        self.flat += self.velocity
+        np.subtract(self.flat, self.flat_average, out=self.scratch)
+        self.scratch *= 1 - self.averaging
+        self.flat_average += self.scratch
+        self.step += 1
+
+    def train_epoch(self):
+        """One pass over the training images (the last incomplete batch skipped), as `train` makes it."""
+        m, batch_size = len(self.images), self.batch_size
+        order = self.rng.permutation(m)
+        for start in range(0, m // batch_size * batch_size, batch_size):
+            dy, dx = self.rng.integers(-self.max_shift, self.max_shift + 1, size=2)
+            self.training_step(order[start:start + batch_size], int(dy), int(dx))
