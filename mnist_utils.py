@@ -93,8 +93,7 @@ GZIP_COMPRESS_LEVEL = 6  # zlib's default: close to level 9 in size, much faster
 #                 against it whatever their compression, so files that were
 #                 re-compressed or placed by hand can be checked too; a download
 #                 whose .gz hash differs is still accepted if its decompressed
-#                 bytes match it. None means no published value: such a file
-#                 cannot be checked against a pin.
+#                 bytes match it.
 
 MNIST_MIRRORS = (
     "https://ossci-datasets.s3.amazonaws.com/mnist/",  # PyTorch's copy
@@ -161,9 +160,23 @@ FASHION_MNIST_GZ_SHA256 = MappingProxyType({
     TEST_LABELS + GZ_SUFFIX: "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
 })
 
-# No published SHA-256 of the decompressed Fashion-MNIST files was found, and
-# none could be measured here (no copy of the files, no internet access).
-FASHION_MNIST_IDX_SHA256 = MappingProxyType({name: None for name in FILE_NAMES})
+# SHA-256 of the decompressed Fashion-MNIST files; no published value was found,
+# so they were measured here, on the files of Debian's package
+# dataset-fashion-mnist (0.0~git20200523.55506a9-1, /usr/share/datasets/
+# fashion-mnist). Debian re-wrote the gzip headers (no file name, another
+# timestamp) but kept the compressed data: the original header put back
+# (file name, timestamp 2017-08-31 10:50:06 UTC for the training files and
+# 10:50:27 for the test files) gives files whose SHA-256 are the four pinned
+# above and whose MD5 are the four cited above, so these are the original
+# bytes. Their MD5: train images f4a8712d7a061bf5bd6d2ca38dc4d50a, train labels
+# 9018921c3c673c538a1fc5bad174d6f9, test images 8181f5470baa50b63fa0f6fddb340f0a,
+# test labels 15d484375f8d13e6eb1aabb0c3f46965.
+FASHION_MNIST_IDX_SHA256 = MappingProxyType({
+    TRAIN_IMAGES: "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+    TRAIN_LABELS: "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+    TEST_IMAGES: "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+    TEST_LABELS: "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+})
 
 
 @dataclass(frozen=True)
@@ -200,8 +213,7 @@ class FileCheck:
     """What `verify_mnist` found for one of the four files.
 
     ``status`` is one of: "ok" (matches a pinned SHA-256), "missing",
-    "mismatch" (does not match), "damaged" (not a readable gzip file) or
-    "unpinned" (no published SHA-256 to compare it with).
+    "mismatch" (does not match) or "damaged" (not a readable gzip file).
     """
 
     name: str
@@ -582,8 +594,6 @@ def _is_html(response):
 
 
 def _idx_bytes_match(path, pinned_idx_sha256):
-    if pinned_idx_sha256 is None:
-        return False
     try:
         return _idx_sha256(path) == pinned_idx_sha256
     except ValueError:
@@ -636,10 +646,6 @@ def _check_file(folder, name, source):
     except ValueError as error:
         return FileCheck(name, path, "damaged", str(error))
     pinned = source.idx_sha256[name]
-    if pinned is None:
-        return FileCheck(name, path, "unpinned",
-                         f"cannot be checked: no published SHA-256 of the decompressed "
-                         f"{source.title} file to compare with (its SHA-256 is {actual})")
     if actual == pinned:
         return FileCheck(name, path, "ok", "matches the pinned SHA-256 of the decompressed bytes")
     return FileCheck(name, path, "mismatch",
@@ -769,7 +775,7 @@ def _command_info(args):
         print("  pinned SHA-256 (of the .gz as served / of the decompressed IDX bytes):")
         for file_name in FILE_NAMES:
             print(f"    {file_name + GZ_SUFFIX:30} {source.gz_sha256[file_name + GZ_SUFFIX]}")
-            print(f"    {file_name:30} {source.idx_sha256[file_name] or '(none published)'}")
+            print(f"    {file_name:30} {source.idx_sha256[file_name]}")
     return 0
 
 

@@ -9,6 +9,9 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 REAL_MNIST_DIR = REPO_ROOT.parent / "shared" / "data" / "mnist"
+# Fashion-MNIST: beside MNIST if someone put it there, else where Debian's package dataset-fashion-mnist
+# installs it (.ci/run installs that package when it can).
+REAL_FASHION_DIRS = (REPO_ROOT.parent / "shared" / "data" / "fashion", Path("/usr/share/datasets/fashion-mnist"))
 
 if str(REPO_ROOT) not in sys.path:  # notebook_functions and mnist_utils live at the repo root
     sys.path.insert(0, str(REPO_ROOT))
@@ -48,6 +51,15 @@ def real_mnist_dir():
     if missing:
         pytest.skip(f"real MNIST not found at {REAL_MNIST_DIR}: missing {', '.join(missing)}")
     return REAL_MNIST_DIR
+
+
+@pytest.fixture(scope="session")
+def real_fashion_dir():
+    for folder in REAL_FASHION_DIRS:
+        if all((folder / name).is_file() for name in GZ_NAMES):
+            return folder
+    pytest.skip(f"real Fashion-MNIST not found in {' or '.join(map(str, REAL_FASHION_DIRS))} "
+                "(on Debian or Ubuntu: apt-get install dataset-fashion-mnist)")
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,8 @@
-"""The real MNIST files (shared/data/mnist beside the project), where present.
+"""The real MNIST files (shared/data/mnist beside the project) and the real Fashion-MNIST files
+(shared/data/fashion, or Debian's /usr/share/datasets/fashion-mnist), where present.
 
-The expected label counts are those written in shared/data/README.md.
+The expected MNIST label counts are those written in shared/data/README.md; Fashion-MNIST has
+6,000 training and 1,000 test images of each of its 10 classes (its README).
 """
 
 import numpy as np
@@ -57,3 +59,23 @@ def test_recompressed_mirror_is_accepted_through_the_decompressed_pins(real_mnis
 
     for path in paths.values():
         assert path.read_bytes() == (real_mnist_dir / path.name).read_bytes()
+
+
+@pytest.fixture(scope="module")
+def real_fashion(real_fashion_dir):
+    return load_mnist(real_fashion_dir, dataset="fashion", download=False)
+
+
+def test_real_fashion_mnist_has_the_mnist_shapes_and_balanced_classes(real_fashion):
+    (x_train, y_train), (x_test, y_test) = real_fashion
+
+    assert [x_train.shape, y_train.shape, x_test.shape, y_test.shape] == [
+        (60000, 28, 28), (60000,), (10000, 28, 28), (10000,)]
+    assert np.bincount(y_train, minlength=10).tolist() == [6000] * 10
+    assert np.bincount(y_test, minlength=10).tolist() == [1000] * 10
+
+
+def test_real_fashion_files_match_the_pinned_sha256(real_fashion_dir):
+    checks = verify_mnist(real_fashion_dir, dataset="fashion")
+
+    assert [check.status for check in checks.values()] == ["ok"] * 4, checks
