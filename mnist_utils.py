@@ -168,9 +168,10 @@ FASHION_MNIST_GZ_SHA256 = MappingProxyType({
 # (file name, timestamp 2017-08-31 10:50:06 UTC for the training files and
 # 10:50:27 for the test files) gives files whose SHA-256 are the four pinned
 # above and whose MD5 are the four cited above, so these are the original
-# bytes. Their MD5: train images f4a8712d7a061bf5bd6d2ca38dc4d50a, train labels
-# 9018921c3c673c538a1fc5bad174d6f9, test images 8181f5470baa50b63fa0f6fddb340f0a,
-# test labels 15d484375f8d13e6eb1aabb0c3f46965.
+# bytes. The MD5 of the decompressed bytes: train images
+# f4a8712d7a061bf5bd6d2ca38dc4d50a, train labels 9018921c3c673c538a1fc5bad174d6f9,
+# test images 8181f5470baa50b63fa0f6fddb340f0a, test labels
+# 15d484375f8d13e6eb1aabb0c3f46965.
 FASHION_MNIST_IDX_SHA256 = MappingProxyType({
     TRAIN_IMAGES: "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
     TRAIN_LABELS: "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
