@@ -8,8 +8,9 @@ schedule, momentum, L2 on the weights, weight averaging), so from the same start
 same weights (tests/test_benchmark.py checks that), but every array a step needs is allocated once:
 
 - all parameters live in one flat float32 vector, W1, b1, W2, b2 being views into it, and so do
-  their gradients; the momentum update and the averaging are then 3 + 3 whole-vector operations
-  instead of 3 per parameter, and the L2 term is one multiply by a 0/1 mask of the weights;
+  their gradients; the L2 term, the momentum update and the averaging are then 2 + 4 + 3
+  whole-vector operations instead of a few per parameter (the L2 term multiplies by a mask that
+  holds λ for the weights and 0 for the biases);
 - every matrix product and element-wise operation writes into a preallocated buffer (`out=`);
 - the batch is gathered with `np.take(..., out=)` from the images stored as rows of 784 bytes,
   and a shift by (dy, dx) becomes a shift of the row by 28·dy + dx positions, done while
