@@ -14,7 +14,10 @@ of Markdown tables (progress goes to stderr):
    Then where an epoch's time goes: the pieces of a step, timed in a loop that calls the
    notebook's functions in the order `train` does. Timed in the same rounds: the same step
    written for speed alone (benchmarks/fused_numpy.py: preallocated buffers, `out=` everywhere,
-   one flat parameter vector), which shows how close to the floor NumPy itself can get.
+   one flat parameter vector), which shows how close to the floor NumPy itself can get, and that
+   step a part at a time (the products on a new batch each step; + the element-wise forward and
+   backward; + update; + averaging; + loading each batch = the whole step), which shows what each
+   part adds to the floor.
 3. Time to accuracy: one full training at the default parameters, set up as the notebook does
    (one generator splits, initialises and trains); training seconds until validation accuracy
    first passes 97.5 % and 98 %, best validation accuracy, test accuracy.
@@ -273,19 +276,38 @@ def step_piece_seconds(nb, run, settings):
     return dict(zip(STEP_PIECES, pieces.tolist())), epoch
 
 
-def fused_epoch_seconds(nb, data, settings, epochs):
-    """Seconds per epoch of benchmarks/fused_numpy.py training `epochs` epochs from the start `train` gets."""
+def fused_recipe(nb, data, settings, epochs):
+    """benchmarks/fused_numpy.py's step, set up to train `epochs` epochs from the start `train` gets."""
     run = start_run(nb, data, settings)
     total_steps = epochs * (len(run.train_images) // settings["BATCH_SIZE"])
-    recipe = fused_numpy.FusedRecipe(
+    return fused_numpy.FusedRecipe(
         run.params, run.train_images, run.train_labels, batch_size=settings["BATCH_SIZE"],
         momentum=settings["MOMENTUM"], l2=settings["L2"], max_shift=settings["SHIFT"],
         averaging=settings["AVERAGING"], rng=run.rng,
         learning_rate_at=lambda step: nb.cosine_learning_rate(step, total_steps, settings["LEARNING_RATE"]))
+
+
+def fused_epoch_seconds(nb, data, settings, epochs):
+    """Seconds per epoch of benchmarks/fused_numpy.py training `epochs` epochs from the start `train` gets."""
+    recipe = fused_recipe(nb, data, settings, epochs)
     start = time.perf_counter()
     for _ in range(epochs):
         recipe.train_epoch()
     return (time.perf_counter() - start) / epochs
+
+
+def partial_step_seconds(nb, data, settings):
+    """Seconds of one epoch of the fused step with only its first k parts, for each k short of the whole step.
+
+    Returns {part: seconds}, where the time under a part is that of the step up to and including it."""
+    recipe = fused_recipe(nb, data, settings, epochs=1)
+    recipe.train_epoch(stages=1)   # untimed: converts the images to float32 once, and warms up
+    seconds = {}
+    for stages, part in enumerate(fused_numpy.STAGES[:-1], start=1):
+        start = time.perf_counter()
+        recipe.train_epoch(stages=stages)
+        seconds[part] = time.perf_counter() - start
+    return seconds
 
 
 def run_alternately(measurements, round_index):
@@ -305,6 +327,7 @@ def interleaved_epoch_and_floor(nb, data, settings, config):
             "floor_seconds": lambda: floor_seconds(B, H, steps),
             "fused_seconds": lambda: fused_epoch_seconds(nb, data, settings, config.epochs_per_round),
             "breakdown": lambda: step_piece_seconds(nb, start_run(nb, data, settings), settings),
+            "partial_seconds": lambda: partial_step_seconds(nb, data, settings),
         }, i)
         result["ratio"] = result["epoch_seconds"] / result["floor_seconds"]
         result["fused_ratio"] = result["fused_seconds"] / result["floor_seconds"]
@@ -326,6 +349,10 @@ def interleaved_epoch_and_floor(nb, data, settings, config):
         "median_fused_ratio": statistics.median(r["fused_ratio"] for r in rounds),
         "gflop_per_epoch": gflop_per_epoch(B, H, steps),
         "breakdown_seconds_per_epoch": pieces,
+        "partial_step_seconds": {part: statistics.median(r["partial_seconds"][part] for r in rounds)
+                                 for part in fused_numpy.STAGES[:-1]},
+        "partial_step_ratios": {part: statistics.median(r["partial_seconds"][part] / r["floor_seconds"] for r in rounds)
+                                for part in fused_numpy.STAGES[:-1]},
         "breakdown_epoch_seconds": breakdown_epoch,
     }
 
@@ -354,6 +381,19 @@ def print_epoch_vs_floor(result):
     print_table(("piece of a step", "ms per epoch", "share"), rows)
     print(f"\nThe five matrix products alone (the floor) take {1000 * floor:.1f} ms "
           f"= {floor / total:.0%} of this epoch.")
+
+    print("\nFrom the floor up: the fused step with its parts added one at a time (medians over the rounds; "
+          "× floor is the median of the per-round ratios). Until the batches are gathered, batch i is rows "
+          "i·B to (i+1)·B of the images, converted to float32 once:\n")
+    part_rows = [("the five products alone, on one batch (the floor)", f"{floor:.3f}", "1.00")]
+    for part in fused_numpy.STAGES[:-1]:
+        label = "the five products alone, on a new batch each step" if part == fused_numpy.STAGES[0] else f"+ {part}"
+        part_rows.append((label, f"{result['partial_step_seconds'][part]:.3f}",
+                          f"{result['partial_step_ratios'][part]:.2f}"))
+    part_rows.append((f"+ {fused_numpy.STAGES[-1]}: the fused step", f"{fused:.3f}",
+                      f"{result['median_fused_ratio']:.2f}"))
+    part_rows.append(("the notebook's `train`", f"{epoch:.3f}", f"{result['median_ratio']:.2f}"))
+    print_table(("step", "seconds per epoch", "× floor"), part_rows)
 
 
 # --- 3. Time to accuracy ------------------------------------------------------------------------

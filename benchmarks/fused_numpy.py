@@ -5,7 +5,7 @@ notebook's code and is not meant to be read as a tutorial: it is the answer to "
 did not matter?". Same network, same recipe and the same random numbers as the notebook's `train`
 (one permutation per epoch, one shift per batch drawn from the same generator, the same cosine
 schedule, momentum, L2 on the weights, weight averaging), so from the same start it computes the
-same weights (tests/test_benchmark.py checks that), but every array a step needs is allocated once:
+same weights (tests/test_fused_numpy.py checks that), but every array a step needs is allocated once:
 
 - all parameters live in one flat float32 vector, W1, b1, W2, b2 being views into it, and so do
   their gradients; the L2 term, the momentum update and the averaging are then 2 + 4 + 3
@@ -17,6 +17,12 @@ same weights (tests/test_benchmark.py checks that), but every array a step needs
   converting to float32, after which the one or two columns that wrapped around are zeroed;
 - softmax and the cross-entropy gradient work in place on the scores, and P − Y becomes
   "subtract 1 at each row's label", so the one-hot matrix is never built.
+
+benchmark.py also runs the step a part at a time (`train_epoch(stages=k)`, parts in STAGES): the
+five products alone, as the floor, but on a new batch each step; then with the element-wise work
+of the forward and backward pass, the update, the averaging and the loading of each batch added
+one after another. What each addition costs on top of the floor is where the rest of the
+notebook's epoch goes.
 """
 
 import numpy as np
@@ -25,6 +31,9 @@ IMAGE_SIDE = 28
 N_IN = IMAGE_SIDE * IMAGE_SIDE
 PIXEL_MAX = np.float32(255)
 PARAM_NAMES = ("W1", "b1", "W2", "b2")
+# The parts of a training step besides the five matrix products, in the order benchmark.py adds them.
+STAGES = ("a new batch each step", "element-wise forward and backward", "L2 and momentum update", "weight averaging",
+          "gather and shift each batch")
 
 
 class FusedRecipe:
@@ -57,11 +66,12 @@ class FusedRecipe:
         B, H, K = batch_size, shapes["W1"][1], shapes["W2"][1]
         self.batch_bytes = np.empty((B, N_IN), np.uint8)
         self.X = np.empty((B, N_IN), np.float32)
-        self.Z1, self.A1, self.dA1 = (np.empty((B, H), np.float32) for _ in range(3))
+        self.Z1, self.A1, self.dA1 = (np.zeros((B, H), np.float32) for _ in range(3))
         self.relu_mask = np.empty((B, H), bool)
-        self.Z2 = np.empty((B, K), np.float32)
+        self.Z2 = np.zeros((B, K), np.float32)
         self.row_values = np.empty((B, 1), np.float32)
         self.rows = np.arange(B)
+        self.converted = None   # all images as float32, made by the first epoch without "gather and shift"
 
     @staticmethod
     def _views(flat, shapes, sizes):
@@ -87,9 +97,15 @@ class FusedRecipe:
             pixels[:, :, IMAGE_SIDE + dx:] = 0
 
     def training_step(self, batch, dy, dx):
-        p, g = self.params, self.grads
-        X, Z1, A1, dA1, Z2, row_values = self.X, self.Z1, self.A1, self.dA1, self.Z2, self.row_values
         self.load_shifted_batch(batch, dy, dx)
+        self.gradients(self.X, self.labels[batch])
+        self.update()
+        self.update_average()
+
+    def gradients(self, X, labels):
+        """self.grads <- the gradients of the loss on the batch X (float32 rows) with these integer labels."""
+        p, g = self.params, self.grads
+        Z1, A1, dA1, Z2, row_values = self.Z1, self.A1, self.dA1, self.Z2, self.row_values
         # forward
         np.matmul(X, p["W1"], out=Z1)
         Z1 += p["b1"]
@@ -102,7 +118,7 @@ class FusedRecipe:
         np.exp(Z2, out=Z2)
         np.sum(Z2, axis=1, keepdims=True, out=row_values)
         Z2 /= row_values
-        Z2[self.rows, self.labels[batch]] -= 1
+        Z2[self.rows, labels] -= 1
         Z2 /= np.float32(len(X))
         # backward, into the views of the flat gradient
         np.matmul(A1.T, Z2, out=g["W2"])
@@ -112,22 +128,56 @@ class FusedRecipe:
         dA1 *= self.relu_mask
         np.matmul(X.T, dA1, out=g["W1"])
         np.sum(dA1, axis=0, out=g["b1"])
-        # L2, momentum and averaging on whole vectors
+
+    def products(self, X):
+        """Only the five matrix products of a step on the batch X, into the step's buffers, as the floor times them."""
+        p, g = self.params, self.grads
+        np.matmul(X, p["W1"], out=self.Z1)
+        np.matmul(self.A1, p["W2"], out=self.Z2)
+        np.matmul(self.A1.T, self.Z2, out=g["W2"])
+        np.matmul(self.Z2, p["W2"].T, out=self.dA1)
+        np.matmul(X.T, self.dA1, out=g["W1"])
+
+    def update(self):
+        """L2 and momentum on the whole parameter vector, then the next step."""
         np.multiply(self.flat, self.l2_mask, out=self.scratch)
         self.flat_grad += self.scratch
         self.velocity *= self.momentum
         np.multiply(self.flat_grad, self.learning_rate_at(self.step), out=self.scratch)
         self.velocity -= self.scratch
         self.flat += self.velocity
+        self.step += 1
+
+    def update_average(self):
         np.subtract(self.flat, self.flat_average, out=self.scratch)
         self.scratch *= 1 - self.averaging
         self.flat_average += self.scratch
-        self.step += 1
 
-    def train_epoch(self):
-        """One pass over the training images (the last incomplete batch skipped), as `train` makes it."""
+    def train_epoch(self, stages=len(STAGES)):
+        """One pass over the training images (the last incomplete batch skipped), as `train` makes it.
+
+        With fewer `stages`, only the first ones of STAGES run, which is how benchmark.py measures what
+        each part of the step adds to the floor. Without the last stage, batch i is rows i·B to (i+1)·B of
+        the images converted to float32 once, unshifted, and no random numbers are drawn; without the
+        update, the weights stay as they are.
+        """
         m, batch_size = len(self.images), self.batch_size
-        order = self.rng.permutation(m)
-        for start in range(0, m // batch_size * batch_size, batch_size):
-            dy, dx = self.rng.integers(-self.max_shift, self.max_shift + 1, size=2)
-            self.training_step(order[start:start + batch_size], int(dy), int(dx))
+        starts = range(0, m // batch_size * batch_size, batch_size)
+        if stages == len(STAGES):
+            order = self.rng.permutation(m)
+            for start in starts:
+                dy, dx = self.rng.integers(-self.max_shift, self.max_shift + 1, size=2)
+                self.training_step(order[start:start + batch_size], int(dy), int(dx))
+            return
+        if self.converted is None:
+            self.converted = self.images / PIXEL_MAX
+        for start in starts:
+            rows = slice(start, start + batch_size)
+            if stages == 1:
+                self.products(self.converted[rows])
+                continue
+            self.gradients(self.converted[rows], self.labels[rows])
+            if stages >= 3:
+                self.update()
+            if stages >= 4:
+                self.update_average()

@@ -61,6 +61,8 @@ def test_quick_run_succeeds_and_prints_every_section(quick_run):
         assert heading in result.stdout.splitlines(), heading
     assert "median of per-round ratios epoch / floor" in result.stdout
     assert "median of per-round ratios fused / floor" in result.stdout
+    assert "From the floor up: the fused step with its parts added one at a time" in result.stdout
+    assert "| + element-wise forward and backward |" in result.stdout
     assert "Skipped (--quick)." in result.stdout   # the whole-notebook run is left out of --quick
 
 
@@ -76,6 +78,11 @@ def test_quick_run_writes_positive_finite_numbers(quick_run):
     breakdown = results["epoch_vs_floor"]["breakdown_seconds_per_epoch"]
     assert all(is_positive_number(s) for s in breakdown.values())
     assert sum(breakdown.values()) <= results["epoch_vs_floor"]["breakdown_epoch_seconds"]  # pieces of one epoch
+    for key in ("partial_step_seconds", "partial_step_ratios"):   # every part of the step but the last
+        parts = results["epoch_vs_floor"][key]
+        assert list(parts) == ["a new batch each step", "element-wise forward and backward", "L2 and momentum update",
+                               "weight averaging"], key
+        assert all(is_positive_number(value) for value in parts.values()), key
     accuracy = results["time_to_accuracy"]
     assert is_fraction(accuracy["best_val_accuracy"]) and is_fraction(accuracy["test_accuracy"])
     assert [t["validation_accuracy"] for t in accuracy["targets"]] == [0.975, 0.98]
