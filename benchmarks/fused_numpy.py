@@ -31,7 +31,7 @@ IMAGE_SIDE = 28
 N_IN = IMAGE_SIDE * IMAGE_SIDE
 PIXEL_MAX = np.float32(255)
 PARAM_NAMES = ("W1", "b1", "W2", "b2")
-# The parts of a training step besides the five matrix products, in the order benchmark.py adds them.
+# What benchmark.py adds, one after another, to the five matrix products on one batch (the floor).
 STAGES = ("a new batch each step", "element-wise forward and backward", "L2 and momentum update", "weight averaging",
           "gather and shift each batch")
 
@@ -149,6 +149,7 @@ class FusedRecipe:
         self.step += 1
 
     def update_average(self):
+        """W̄ <- β·W̄ + (1 - β)·W on the whole parameter vector."""
         np.subtract(self.flat, self.flat_average, out=self.scratch)
         self.scratch *= 1 - self.averaging
         self.flat_average += self.scratch
@@ -157,9 +158,9 @@ class FusedRecipe:
         """One pass over the training images (the last incomplete batch skipped), as `train` makes it.
 
         With fewer `stages`, only the first ones of STAGES run, which is how benchmark.py measures what
-        each part of the step adds to the floor. Without the last stage, batch i is rows i·B to (i+1)·B of
-        the images converted to float32 once, unshifted, and no random numbers are drawn; without the
-        update, the weights stay as they are.
+        each part of the step adds to the floor (with one, only the five products). Without the last
+        stage, batch i is rows i·B to (i+1)·B of the images converted to float32 once, unshifted, and no
+        random numbers are drawn; without the update, the weights stay as they are.
         """
         m, batch_size = len(self.images), self.batch_size
         starts = range(0, m // batch_size * batch_size, batch_size)
