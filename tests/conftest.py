@@ -1,6 +1,7 @@
 """Fixtures shared by the tests of the notebook: the repository, the real MNIST files and
 small synthetic data sets in the MNIST format."""
 
+import os
 import sys
 from pathlib import Path
 
@@ -17,8 +18,7 @@ if str(REPO_ROOT) not in sys.path:  # notebook_functions and mnist_utils live at
     sys.path.insert(0, str(REPO_ROOT))
 
 from notebook_functions import load_notebook_functions  # noqa: E402
-from idx_fixtures import GZ_NAMES  # noqa: E402
-from mnist_utils import write_idx  # noqa: E402
+from idx_fixtures import GZ_NAMES, write_idx  # noqa: E402
 
 
 def synthetic_digits(count, rng, max_shift=0, noise=40):
@@ -47,10 +47,13 @@ def nb():
 
 @pytest.fixture(scope="session")
 def real_mnist_dir():
-    missing = [name for name in GZ_NAMES if not (REAL_MNIST_DIR / name).is_file()]
-    if missing:
-        pytest.skip(f"real MNIST not found at {REAL_MNIST_DIR}: missing {', '.join(missing)}")
-    return REAL_MNIST_DIR
+    """The four real MNIST .gz files: $MNIST_DATA_DIR if it holds them, else ../shared/data/mnist."""
+    folders = [Path(os.environ["MNIST_DATA_DIR"])] if os.environ.get("MNIST_DATA_DIR") else []
+    for folder in folders + [REAL_MNIST_DIR]:
+        if all((folder / name).is_file() for name in GZ_NAMES):
+            return folder
+    pytest.skip(f"real MNIST not found: put {', '.join(GZ_NAMES)} in the folder named by MNIST_DATA_DIR "
+                f"(or in {REAL_MNIST_DIR}), e.g. with `python -m mnist_utils download --data-dir DIR`")
 
 
 @pytest.fixture(scope="session")

@@ -1,16 +1,19 @@
-"""Test helpers: IDX bytes built by hand with `struct` (independently of
-mnist_utils.write_idx), tiny MNIST-like files, and a scriptable HTTP server."""
+"""Test helpers: IDX bytes built by hand with `struct` (independently of mnist_utils),
+`write_idx` for synthetic data sets, tiny MNIST-like files, and a scriptable HTTP server."""
 
 import gzip
 import hashlib
 import http.server
 import struct
 import threading
+from pathlib import Path
 
 import numpy as np
 
-# IDX type code -> struct format character of one big-endian element.
+# IDX type code -> struct format character of one big-endian element, and NumPy type.
 STRUCT_CODES = {0x08: "B", 0x09: "b", 0x0B: "h", 0x0C: "i", 0x0D: "f", 0x0E: "d"}
+NUMPY_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.int16, 0x0C: np.int32,
+               0x0D: np.float32, 0x0E: np.float64}
 
 FILE_NAMES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
               "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
@@ -22,6 +25,15 @@ def idx_bytes(type_code, shape, values):
     header = struct.pack(">BBBB", 0, 0, type_code, len(shape))
     header += struct.pack(f">{len(shape)}I", *shape)
     return header + struct.pack(f">{len(values)}{STRUCT_CODES[type_code]}", *values)
+
+
+def write_idx(path, array):
+    """Write `array` (of a NUMPY_TYPES type) as an IDX file, gzip-compressed if `path` ends with .gz."""
+    array = np.asarray(array)
+    [type_code] = [code for code, numpy_type in NUMPY_TYPES.items() if array.dtype == numpy_type]
+    data = struct.pack(f">BBBB{array.ndim}I", 0, 0, type_code, array.ndim, *array.shape)
+    data += array.astype(array.dtype.newbyteorder(">")).tobytes()
+    Path(path).write_bytes(gzip.compress(data, mtime=0) if str(path).endswith(".gz") else data)
 
 
 def mnist_like_idx(n_train=500, n_test=100, seed=0):

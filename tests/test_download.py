@@ -1,27 +1,33 @@
-"""download_mnist against real HTTP servers on 127.0.0.1 serving small fixture
-files whose SHA-256 the tests pass in `checksums`."""
+"""download_mnist against real HTTP servers on 127.0.0.1 serving small fixture files; the MNIST
+pins are set, for each test, to the SHA-256 of the fixture files' decompressed bytes."""
 
 import _thread
-import logging
+import gzip
+import io
+import socket
+import sys
 import threading
 import time
 
 import pytest
 
+import mnist_utils
 from idx_fixtures import (FILE_NAMES, GZ_NAMES, ScriptedServer, mnist_like_gz, mnist_like_idx,
                           sha256)
 from mnist_utils import MNIST_MIRRORS, DownloadError, download_mnist, mirror_list
 
 FILES = mnist_like_gz(n_train=500, n_test=100, seed=0)
 OTHER_FILES = mnist_like_gz(n_train=500, n_test=100, seed=1)  # well-formed, wrong hashes
-CHECKSUMS = {name: sha256(data) for name, data in FILES.items()}
+PINS = {name: sha256(data) for name, data in mnist_like_idx(n_train=500, n_test=100, seed=0).items()}
 TIMEOUT = (2, 2)  # (connect, read) seconds
 
 pytestmark = pytest.mark.timeout(30)
 
 
 @pytest.fixture(autouse=True)
-def no_settings_from_the_environment(monkeypatch):
+def fixture_pins_and_no_settings_from_the_environment(monkeypatch):
+    for name, digest in PINS.items():
+        monkeypatch.setitem(mnist_utils.MNIST_SHA256, name, digest)
     monkeypatch.delenv("MNIST_MIRROR", raising=False)
     monkeypatch.delenv("MNIST_DATA_DIR", raising=False)
 
@@ -44,48 +50,53 @@ def assert_folder_holds_exactly(folder, names):
     assert sorted(path.name for path in folder.iterdir()) == sorted(names)
 
 
-def test_download_stores_every_file_with_its_expected_hash_and_no_temporary_file(httpserver,
-                                                                                  tmp_path):
+def test_download_stores_every_file_as_served_and_no_temporary_file(httpserver, tmp_path):
     mirror = serve(httpserver, "/good/")
 
-    paths = download_mnist(tmp_path, mirrors=[mirror], checksums=CHECKSUMS, timeout=TIMEOUT)
+    paths = download_mnist(tmp_path, mirrors=[mirror], timeout=TIMEOUT)
 
     assert paths == {name: tmp_path / (name + ".gz") for name in FILE_NAMES}
-    assert {name: sha256((tmp_path / name).read_bytes()) for name in GZ_NAMES} == CHECKSUMS
+    assert all((tmp_path / name).read_bytes() == FILES[name] for name in GZ_NAMES)
     assert_folder_holds_exactly(tmp_path, GZ_NAMES)
 
 
-def test_forbidden_html_mirror_is_skipped_for_the_next_and_the_failure_is_logged(httpserver,
-                                                                                 tmp_path, caplog):
+def test_recompressed_files_pass_because_the_pins_are_of_the_decompressed_bytes(httpserver, tmp_path):
+    recompressed = {name: gzip.compress(gzip.decompress(data), compresslevel=1, mtime=12345)
+                    for name, data in FILES.items()}
+    assert recompressed != FILES
+
+    download_mnist(tmp_path, mirrors=[serve(httpserver, "/other/", recompressed)], timeout=TIMEOUT)
+
+    assert all((tmp_path / name).read_bytes() == recompressed[name] for name in GZ_NAMES)
+
+
+def test_forbidden_mirror_is_skipped_for_the_next(httpserver, tmp_path):
     for name in GZ_NAMES:
         httpserver.expect_request("/forbidden/" + name).respond_with_data(
             "<!DOCTYPE html><title>403 Forbidden</title>", status=403, content_type="text/html")
-    forbidden = httpserver.url_for("/forbidden/")
-    caplog.set_level(logging.INFO, logger="mnist_utils")
+    mirrors = [httpserver.url_for("/forbidden/"), serve(httpserver, "/good/")]
 
-    good = serve(httpserver, "/good/")
-
-    download_mnist(tmp_path, mirrors=[forbidden, good], checksums=CHECKSUMS, timeout=TIMEOUT)
+    download_mnist(tmp_path, mirrors=mirrors, timeout=TIMEOUT)
 
     assert_folder_holds_exactly(tmp_path, GZ_NAMES)
-    assert f"{forbidden}train-images-idx3-ubyte.gz failed (HTTP 403" in caplog.text
+    assert [request.path for request, _ in httpserver.log[:2]] == [
+        "/forbidden/train-images-idx3-ubyte.gz", "/good/train-images-idx3-ubyte.gz"]
 
 
 @pytest.mark.parametrize("status, content_type, body, reason", [
     (404, "text/plain", b"no such file", "HTTP 404"),
     (503, "text/plain", b"try later", "HTTP 503"),
-    (200, "text/html; charset=utf-8", b"Please log in", "HTML page"),
-    (200, "application/octet-stream", b"<!DOCTYPE html><html>login</html>", "HTML page"),
+    (200, "text/html; charset=utf-8", b"\n<!DOCTYPE html><html>Please log in</html>", "HTML page"),
     (200, "application/octet-stream", b"PK\x03\x04 a zip file", "not a gzip file"),
-], ids=["404", "503", "html-content-type", "html-body", "not-gzip"])
+    (200, "application/octet-stream", FILES["train-images-idx3-ubyte.gz"][:5000], "damaged gzip"),
+], ids=["404", "503", "html", "not-gzip", "cut-off-gzip"])
 def test_mirror_serving_the_wrong_thing_is_rejected_with_the_reason(httpserver, tmp_path, status,
                                                                     content_type, body, reason):
     httpserver.expect_request("/bad/train-images-idx3-ubyte.gz").respond_with_data(
         body, status=status, content_type=content_type)
-    bad = httpserver.url_for("/bad/")
 
     with pytest.raises(DownloadError) as error:
-        download_mnist(tmp_path, mirrors=[bad], checksums=CHECKSUMS, timeout=TIMEOUT)
+        download_mnist(tmp_path, mirrors=[httpserver.url_for("/bad/")], timeout=TIMEOUT)
 
     [(url, recorded_reason)] = error.value.attempts
     assert url.endswith("/bad/train-images-idx3-ubyte.gz") and reason in recorded_reason
@@ -97,11 +108,11 @@ def test_hash_mismatch_on_every_mirror_raises_one_error_listing_each_url_and_lea
     first, second = serve(httpserver, "/a/", OTHER_FILES), serve(httpserver, "/b/", OTHER_FILES)
 
     with pytest.raises(DownloadError) as error:
-        download_mnist(tmp_path, mirrors=[first, second], checksums=CHECKSUMS, timeout=TIMEOUT)
+        download_mnist(tmp_path, mirrors=[first, second], timeout=TIMEOUT)
 
     message = str(error.value)
-    assert f"{first}train-images-idx3-ubyte.gz: SHA-256" in message
-    assert f"{second}train-images-idx3-ubyte.gz: SHA-256" in message
+    for mirror in (first, second):
+        assert f"{mirror}train-images-idx3-ubyte.gz: served a file that has the SHA-256" in message
     advice = [str(tmp_path), "MNIST_MIRROR", "MNIST_DATA_DIR", "python -m mnist_utils verify"]
     assert all(text in message for text in advice + list(FILE_NAMES))
     assert list(tmp_path.iterdir()) == []
@@ -118,11 +129,11 @@ def test_connection_dropped_mid_body_moves_on_and_leaves_no_partial_file(httpser
     with ScriptedServer(drop_connection_mid_body) as dropping:
         mirrors = [dropping.url] + ([serve(httpserver, "/good/")] if then_a_good_mirror else [])
         if then_a_good_mirror:
-            download_mnist(tmp_path, mirrors=mirrors, checksums=CHECKSUMS, timeout=TIMEOUT)
+            download_mnist(tmp_path, mirrors=mirrors, timeout=TIMEOUT)
             assert_folder_holds_exactly(tmp_path, GZ_NAMES)
         else:
             with pytest.raises(DownloadError, match="train-images-idx3-ubyte.gz"):
-                download_mnist(tmp_path, mirrors=mirrors, checksums=CHECKSUMS, timeout=TIMEOUT)
+                download_mnist(tmp_path, mirrors=mirrors, timeout=TIMEOUT)
             assert list(tmp_path.iterdir()) == []
     assert len(dropping.requests) == (4 if then_a_good_mirror else 1)
 
@@ -140,24 +151,37 @@ def stall_mid_body(handler, stop):
 
 @pytest.mark.parametrize("stall", [stall_before_headers, stall_mid_body],
                          ids=["before-headers", "mid-body"])
-def test_server_too_slow_times_out_and_the_next_mirror_is_used(httpserver, tmp_path, stall):
+def test_server_too_slow_hits_the_read_timeout_and_the_next_mirror_is_used(httpserver, tmp_path,
+                                                                           stall):
     with ScriptedServer(stall) as slow:
         started = time.perf_counter()
         mirrors = [slow.url, serve(httpserver, "/good/")]
-        download_mnist(tmp_path, mirrors=mirrors, checksums=CHECKSUMS, timeout=(1, 0.3))
+        download_mnist(tmp_path, mirrors=mirrors, timeout=(1, 0.3))
         elapsed = time.perf_counter() - started
 
     assert_folder_holds_exactly(tmp_path, GZ_NAMES)
-    assert len(slow.requests) == 4 and elapsed < 4 * 0.3 + 3
+    assert len(slow.requests) == 4 and elapsed < 4 * 0.3 + 3  # without the timeout: 4 x 10 s
 
 
 def test_timeout_is_reported_as_the_reason(tmp_path):
     with ScriptedServer(stall_mid_body) as slow, pytest.raises(DownloadError) as error:
-        download_mnist(tmp_path, mirrors=[slow.url], checksums=CHECKSUMS, timeout=(1, 0.3))
+        download_mnist(tmp_path, mirrors=[slow.url], timeout=(1, 0.3))
 
     [(_, reason)] = error.value.attempts
     assert "timed out" in reason.lower()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_server_that_never_accepts_the_connection_hits_the_connect_timeout(tmp_path):
+    with socket.create_server(("127.0.0.1", 0), backlog=0) as server:
+        url = f"http://127.0.0.1:{server.getsockname()[1]}/"
+        with socket.create_connection(server.getsockname()):  # fills the queue: later SYNs wait
+            started = time.perf_counter()
+            with pytest.raises(DownloadError) as error:
+                download_mnist(tmp_path, mirrors=[url], timeout=(0.3, 30))
+
+    [(_, reason)] = error.value.attempts
+    assert reason.startswith("ConnectTimeout") and time.perf_counter() - started < 3
 
 
 def test_files_already_present_are_not_fetched_again(httpserver, tmp_path):
@@ -167,9 +191,7 @@ def test_files_already_present_are_not_fetched_again(httpserver, tmp_path):
         else:
             (tmp_path / (name + ".gz")).write_bytes(FILES[name + ".gz"])
 
-    mirror = httpserver.url_for("/")
-
-    paths = download_mnist(tmp_path, mirrors=[mirror], checksums=CHECKSUMS, timeout=TIMEOUT)
+    paths = download_mnist(tmp_path, mirrors=[httpserver.url_for("/")], timeout=TIMEOUT)
 
     assert httpserver.log == []
     assert paths["train-images-idx3-ubyte"] == tmp_path / "train-images-idx3-ubyte"
@@ -182,7 +204,7 @@ def test_mnist_mirror_environment_variable_is_tried_first(httpserver, tmp_path, 
         monkeypatch.setenv(variable, "http://127.0.0.1:9")
     monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
 
-    download_mnist(tmp_path, checksums=CHECKSUMS, timeout=TIMEOUT)
+    download_mnist(tmp_path, timeout=TIMEOUT)
 
     requested = sorted(request.path for request, _ in httpserver.log)
     assert requested == sorted("/from-env/" + name for name in GZ_NAMES)
@@ -193,6 +215,14 @@ def test_mnist_mirror_goes_before_the_defaults_but_explicit_mirrors_replace_both
 
     assert mirror_list("mnist") == ["http://mirror.example.org/mnist/", *MNIST_MIRRORS]
     assert mirror_list("mnist", mirrors=["http://127.0.0.1:8000/a"]) == ["http://127.0.0.1:8000/a/"]
+
+
+def test_mnist_data_dir_names_the_download_folder(httpserver, tmp_path, monkeypatch):
+    monkeypatch.setenv("MNIST_DATA_DIR", str(tmp_path / "elsewhere"))
+
+    paths = download_mnist(mirrors=[serve(httpserver, "/good/")], timeout=TIMEOUT)
+
+    assert {path.parent for path in paths.values()} == {tmp_path / "elsewhere"}
 
 
 def trickle_forever(handler, stop):
@@ -212,7 +242,7 @@ def test_interrupted_download_leaves_no_partial_file(tmp_path):
         interrupt.start()
         try:
             with pytest.raises(KeyboardInterrupt):
-                download_mnist(tmp_path, mirrors=[server.url], checksums=CHECKSUMS, timeout=TIMEOUT)
+                download_mnist(tmp_path, mirrors=[server.url], timeout=TIMEOUT)
         finally:
             interrupt.cancel()
 
@@ -230,24 +260,36 @@ def serve_slowly(handler, stop):
 
 def test_two_downloads_at_once_do_not_corrupt_each_other(tmp_path):
     results = []
-
-    def run():
-        paths = download_mnist(tmp_path, mirrors=[server.url], checksums=CHECKSUMS, timeout=TIMEOUT)
-        results.append(paths)
-
     with ScriptedServer(serve_slowly) as server:
-        runs = [threading.Thread(target=run) for _ in range(2)]
+        runs = [threading.Thread(target=lambda: results.append(
+            download_mnist(tmp_path, mirrors=[server.url], timeout=TIMEOUT))) for _ in range(2)]
         for thread in runs:
             thread.start()
         for thread in runs:
             thread.join()
 
     assert len(results) == 2 and results[0] == results[1]
-    assert {name: sha256((tmp_path / name).read_bytes()) for name in GZ_NAMES} == CHECKSUMS
+    assert all((tmp_path / name).read_bytes() == FILES[name] for name in GZ_NAMES)
     assert_folder_holds_exactly(tmp_path, GZ_NAMES)
 
 
-def test_checksums_for_unknown_file_names_are_rejected(tmp_path):
-    with pytest.raises(ValueError, match="train-images.gz"):
-        download_mnist(tmp_path, mirrors=["http://127.0.0.1:9/"],
-                       checksums={"train-images.gz": "0" * 64})
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_a_progress_bar_per_file_is_shown_on_a_terminal(httpserver, tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "stderr", terminal := Terminal())
+
+    download_mnist(tmp_path, mirrors=[serve(httpserver, "/good/")], timeout=TIMEOUT)
+
+    assert all(f"{name}:" in terminal.getvalue() for name in GZ_NAMES)
+    assert "B/s" in terminal.getvalue()
+
+
+def test_nothing_is_printed_when_the_output_is_not_a_terminal(httpserver, tmp_path, capsys):
+    mirror = serve(httpserver, "/good/")
+
+    download_mnist(tmp_path, mirrors=[mirror], timeout=TIMEOUT)
+
+    assert capsys.readouterr() == ("", "")
