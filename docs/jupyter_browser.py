@@ -1,9 +1,10 @@
-"""Drive the notebook in a real browser: JupyterLab on 127.0.0.1, Debian's Chromium through Playwright.
+"""Drive the notebook in a real browser: JupyterLab or Notebook 7 on 127.0.0.1, Debian's Chromium
+through Playwright.
 
 Used by the browser test (tests/test_browser.py) and by the README's screenshots (docs/screenshots.py).
-JupyterLab serves a temporary folder holding copies of the notebook and mnist_utils.py, so nothing in
-the repository is written, not even by autosave. Needs `chromium` (`apt-get install chromium`) and the
-`playwright` package; Playwright's own browser downloads are not used.
+Jupyter serves a temporary folder holding copies of the notebook and of the modules it imports, so
+nothing in the repository is written, not even by autosave. Needs `chromium` (`apt-get install
+chromium`) and the `playwright` package; Playwright's own browser downloads are not used.
 """
 
 import contextlib
@@ -25,6 +26,9 @@ from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = "neural_network_from_scratch.ipynb"
+MODULES = ("mnist_utils.py", "tutorial_widgets.py", "tutorial_widgets.js", "tutorial_widgets.css")   # what it imports
+# The two front ends: the command a learner types to start each, and where it opens a notebook.
+FRONT_ENDS = {"lab": ("lab", "lab/tree"), "notebook": ("notebook", "notebooks")}
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -42,7 +46,7 @@ def free_port():
 
 
 def copy_notebook(folder, parameters=None):
-    """Copy the notebook and mnist_utils.py into folder; `parameters` (a dict) override the notebook's
+    """Copy the notebook and its modules into folder; `parameters` (a dict) override the notebook's
     defaults by assignments appended to the cell tagged `parameters`."""
     notebook = json.loads((ROOT / NOTEBOOK).read_text(encoding="utf-8"))
     for cell in notebook["cells"]:
@@ -52,11 +56,13 @@ def copy_notebook(folder, parameters=None):
         if cell["cell_type"] == "code":
             cell["outputs"], cell["execution_count"] = [], None   # start from a clean notebook
     (folder / NOTEBOOK).write_text(json.dumps(notebook), encoding="utf-8")
-    shutil.copy(ROOT / "mnist_utils.py", folder / "mnist_utils.py")
+    for name in MODULES:
+        shutil.copy(ROOT / name, folder / name)
 
 
-def start_jupyter_lab(folder, port, token, environment):
-    # Render every cell (JupyterLab 4 leaves cells outside the window out of the page by default).
+def start_jupyter(folder, port, token, environment, command="lab"):
+    """Start `jupyter lab` or `jupyter notebook` serving folder; returns the server process once it answers."""
+    # Render every cell (JupyterLab 4 and Notebook 7 leave cells outside the window out of the page by default).
     settings = folder / ".settings" / "@jupyterlab" / "notebook-extension"
     settings.mkdir(parents=True)
     (settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
@@ -66,10 +72,10 @@ def start_jupyter_lab(folder, port, token, environment):
     environment = dict(os.environ, **environment, JUPYTERLAB_SETTINGS_DIR=str(folder / ".settings"))
     if "MNIST_DATA_DIR" in environment:   # the kernel runs in the temporary folder
         environment["MNIST_DATA_DIR"] = str(Path(environment["MNIST_DATA_DIR"]).resolve())
-    command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root", "--ip=127.0.0.1",
-               f"--port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={folder}"]
+    argv = [sys.executable, "-m", "jupyter", command, "--no-browser", "--allow-root", "--ip=127.0.0.1",
+            f"--port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={folder}"]
     with open(folder / "jupyter.log", "wb") as log:   # the server keeps its own copy of the file
-        server = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(argv, env=environment, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + SERVER_START_SECONDS
     while time.monotonic() < deadline:
         try:
@@ -80,13 +86,15 @@ def start_jupyter_lab(folder, port, token, environment):
                 break
             time.sleep(0.5)
     server.terminate()
-    raise RuntimeError(f"JupyterLab did not answer on port {port} within {SERVER_START_SECONDS} s; "
+    raise RuntimeError(f"jupyter {command} did not answer on port {port} within {SERVER_START_SECONDS} s; "
                        f"its log: {(folder / 'jupyter.log').read_text(errors='replace')[-2000:]}")
 
 
 @contextlib.contextmanager
-def notebook_page(parameters=None, environment=None, viewport=(1400, 1000)):
-    """Yield a Playwright page showing a fresh copy of the notebook in JupyterLab (nothing run yet)."""
+def notebook_page(parameters=None, environment=None, viewport=(1400, 1000), front_end="lab"):
+    """Yield a Playwright page showing a fresh copy of the notebook (nothing run yet) in JupyterLab
+    (front_end="lab") or Notebook 7 (front_end="notebook")."""
+    command, url_path = FRONT_ENDS[front_end]
     folder = Path(tempfile.mkdtemp(prefix="notebook-browser-"))
     try:
         copy_notebook(folder, parameters)
@@ -96,10 +104,10 @@ def notebook_page(parameters=None, environment=None, viewport=(1400, 1000)):
             except Exception as error:  # Playwright raises its own Error for a missing or broken browser
                 raise BrowserUnavailable(f"cannot start Chromium at {CHROMIUM}: {error}".splitlines()[0]) from error
             port, token = free_port(), secrets.token_hex(16)
-            server = start_jupyter_lab(folder, port, token, environment or {})
+            server = start_jupyter(folder, port, token, environment or {}, command)
             try:
                 page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
-                page.goto(f"http://127.0.0.1:{port}/lab/tree/{NOTEBOOK}?token={token}")
+                page.goto(f"http://127.0.0.1:{port}/{url_path}/{NOTEBOOK}?token={token}")
                 yield page
             finally:
                 browser.close()
@@ -110,7 +118,7 @@ def notebook_page(parameters=None, environment=None, viewport=(1400, 1000)):
 
 
 def accept_kernel_dialog(page, seconds):
-    """JupyterLab may ask which kernel to start; take the one it proposes (the notebook's python3).
+    """Jupyter may ask which kernel to start; take the one it proposes (the notebook's python3).
     Returns whether it asked."""
     try:
         page.get_by_role("dialog").get_by_role("button", name="Select", exact=True).click(timeout=seconds * 1000)
@@ -123,7 +131,8 @@ def run_all_cells(page, start_seconds=30):
     """Run All, once the kernel is idle; retried if no cell has started within start_seconds."""
     page.locator(".jp-Notebook").wait_for(timeout=SERVER_START_SECONDS * 1000)
     accept_kernel_dialog(page, seconds=10)
-    page.get_by_text(re.compile(r"\| Idle$")).wait_for(timeout=SERVER_START_SECONDS * 1000)   # the status bar
+    # the kernel's status circle, in the notebook's toolbar in both front ends
+    page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]').wait_for(timeout=SERVER_START_SECONDS * 1000)
     for _attempt in range(3):
         page.get_by_role("menuitem", name="Run", exact=True).click()
         page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
@@ -135,6 +144,15 @@ def run_all_cells(page, start_seconds=30):
         except PlaywrightTimeoutError:
             continue
     raise RuntimeError("Run All did not start any cell")
+
+
+def wait_for_output(page, selector, seconds):
+    """Wait until the running notebook shows `selector`; a traceback in a cell's output ends the wait
+    with a RuntimeError that quotes it."""
+    traceback = page.locator('[data-mime-type="application/vnd.jupyter.stderr"]', has_text="Traceback")
+    page.locator(selector).or_(traceback).first.wait_for(timeout=seconds * 1000)
+    if traceback.count():
+        raise RuntimeError(f"a cell failed before {selector} appeared:\n{traceback.first.inner_text()[-3000:]}")
 
 
 def draw(page, canvas, strokes):

@@ -1,9 +1,14 @@
-"""The drawing board of section 11, from Python: the MNIST-style preparation of a drawing and the
-widget's update logic (the browser side is tests/test_browser.py)."""
+"""The drawing board of section 11, from Python: the notebook's MNIST-style preparation of a drawing,
+and the widget (tutorial_widgets.drawing_board) built from the notebook's functions: its update and
+Clear logic and what it sends to the browser (the browser side itself is tests/test_browser.py)."""
+
+import re
 
 import numpy as np
 import pytest
+from IPython.core.formatters import DisplayFormatter
 
+import tutorial_widgets
 from conftest import REPO_ROOT
 from mnist_utils import load_mnist
 
@@ -103,25 +108,66 @@ def test_real_digits_enlarged_and_displaced_come_out_centred_and_keep_their_clas
     assert after >= original - 0.01, (original, after)
 
 
-def test_probability_bars_name_the_most_likely_class_and_draw_one_bar_per_class(nb):
+def test_probability_bars_name_the_most_likely_class_and_draw_one_bar_per_class():
     probabilities = np.array([0.01, 0.02, 0.6, 0.3, 0.01, 0.01, 0.02, 0.01, 0.01, 0.01])
-    html = nb.probability_bars_html(probabilities, [str(d) for d in range(10)])
+    html = tutorial_widgets.probability_bars_html(probabilities, [str(d) for d in range(10)])
     assert "prediction: <b>2</b> (60%)" in html
     assert html.count("width:96px") == 1 and html.count("width:48px") == 1   # 160 px × p
     assert html.count("%</span></div>") == 10
 
 
-def test_the_board_answers_every_change_of_the_drawing_and_clears(nb, params):
-    layout, canvas, seen, bars = nb.drawing_board(params, [str(d) for d in range(10)])
-    blank_png = seen.value
-    assert "digit-empty" in bars.value                 # building it predicts nothing
-    board = np.zeros((140, 140))
-    board[20:120, 65:77] = 255                         # a one
-    canvas.ink = board.astype(int).ravel().tolist()   # what the browser sends
-    assert "prediction: <b>1</b>" in bars.value
-    assert seen.value != blank_png and seen.value[:8] == b"\x89PNG\r\n\x1a\n"
-    canvas.ink = []                                    # what Clear sends
-    assert "digit-empty" in bars.value and seen.value == blank_png
-    canvas.ink = board.astype(int).ravel().tolist()
-    canvas.ink = [0] * (140 * 140)                     # a blank board is not a drawing either
-    assert "digit-empty" in bars.value and seen.value == blank_png
+@pytest.fixture
+def board(nb, params):
+    """The board as the notebook builds it, with the committed network."""
+    return tutorial_widgets.drawing_board(
+        prepare=nb.mnist_style, classify=lambda digit: nb.softmax(nb.forward(nb.preprocess(digit[None]), params)[0])[0],
+        class_names=[str(d) for d in range(10)])
+
+
+def drawn_one():
+    ink = np.zeros((140, 140))
+    ink[20:120, 65:77] = 255                           # a one
+    return ink.astype(int).ravel().tolist()           # as the browser sends it
+
+
+def test_the_board_answers_every_change_of_the_drawing(board):
+    blank_png = board.seen.value
+    assert "digit-empty" in board.bars.value           # building it predicts nothing
+    board.canvas.ink = drawn_one()
+    assert "prediction: <b>1</b>" in board.bars.value
+    assert board.seen.value != blank_png and board.seen.value[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_clear_and_a_blank_drawing_empty_the_board(board):
+    blank_png = board.seen.value
+    board.canvas.ink = drawn_one()
+    board.canvas.ink = []                              # what Clear sends
+    assert "digit-empty" in board.bars.value and board.seen.value == blank_png
+    board.canvas.ink = drawn_one()
+    board.canvas.ink = [0] * (140 * 140)               # a blank board is not a drawing either
+    assert "digit-empty" in board.bars.value and board.seen.value == blank_png
+
+
+def test_the_board_classifies_the_prepared_drawing_and_shows_it(nb):
+    received = []
+    board = tutorial_widgets.drawing_board(prepare=nb.mnist_style, class_names=list("abcdefghij"),
+                                           classify=lambda digit: received.append(digit) or np.eye(10)[3])
+    board.canvas.ink = drawn_one()
+    [digit] = received
+    np.testing.assert_array_equal(digit, nb.mnist_style(np.array(drawn_one()).reshape(140, 140)))
+    assert board.seen.value == tutorial_widgets.image_png(digit) and "prediction: <b>d</b>" in board.bars.value
+
+
+def test_the_boards_plain_text_is_a_sentence_and_jupyter_still_gets_the_widget(board):
+    data, _ = DisplayFormatter().format(board)
+    assert data["text/plain"] == "Drawing board: run this notebook in Jupyter to draw a digit."
+    assert repr(board) == data["text/plain"] and "object at 0x" not in data["text/plain"]
+    assert data["application/vnd.jupyter.widget-view+json"]["model_id"] == board.widget.model_id
+
+
+def test_the_canvas_sends_its_script_and_a_cancelled_pointer_ends_the_stroke_like_pointerup():
+    script = tutorial_widgets.DigitCanvas()._esm       # the JavaScript the browser receives
+    assert script == (tutorial_widgets.HERE / "tutorial_widgets.js").read_text(encoding="utf-8")
+    assert re.search(r'addEventListener\("pointerup", endStroke\)', script)
+    assert re.search(r'addEventListener\("pointercancel", endStroke\)', script)
+    assert ".digit-canvas" in tutorial_widgets.DigitCanvas()._css
