@@ -1,19 +1,18 @@
 """Run the whole notebook headless, as the README does, and measure wall time and peak memory.
 
     python benchmarks/run_notebook.py --data-dir ../shared/data/mnist [--runs 3]
+    python benchmarks/run_notebook.py --data-dir ../shared/data/mnist -p DEEP_EPOCHS 0   # the core lesson
 
-Each run executes neural_network_from_scratch.ipynb with papermill in a fresh kernel at its default
-parameters, writing the executed copy and the artifacts to a temporary folder (the committed files
-are not touched). It prints, per run and as medians: the wall time of the whole run, the peak
-resident memory of the kernel (the process that runs the notebook's code), and the figures the
-notebook itself reports (test accuracy, seconds per epoch, when validation first passed 97.5 %, and
-the deep network's test accuracy and training time).
+Each run executes the notebook with papermill in a fresh kernel, at its default parameters but for those set
+with -p NAME VALUE (a Python literal, else text), writing into a temporary folder. Per run and as medians: wall
+time, the kernel's peak resident memory, and figures from the model files the notebook saves in OUT_DIR. A
+failed run, or a missing file or saved value, stops it with an error.
 """
 
 import argparse
+import ast
 import json
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -21,60 +20,89 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOK = ROOT / "neural_network_from_scratch.ipynb"
-REPORTED = {
-    "test accuracy (%)": r"test accuracy: ([\d.]+)%",
-    "seconds per epoch": r"\(([\d.]+) s per epoch\)",
-    "first epoch above 97.5%": r"first above 97\.5% at epoch (\d+)",
-    "training seconds to 97.5%": r"first above 97\.5% at epoch \d+, after ([\d.]+) s",
-    "deep network: test accuracy (%)": r"test accuracy ([\d.]+)% \(",                  # section 12
-    "deep network: training seconds": r"parameters, \d+ epochs in ([\d.]+) s of training",
-}
+import numpy as np
 
-# The runner script runs in a child process, so that RUSAGE_CHILDREN of *that* process covers
-# exactly one notebook's kernel.
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from notebook_functions import NOTEBOOK, notebook_parameters  # noqa: E402
+
+EARLY_TARGET = 0.975   # report when validation accuracy first passed this
+# Run in a child process, so that RUSAGE_CHILDREN of *that* process covers exactly one notebook's kernel.
 RUNNER = """
-import resource, sys, papermill
-papermill.execute_notebook(sys.argv[1], sys.argv[2], parameters={"OUT_DIR": sys.argv[3]},
-                           cwd=sys.argv[4], progress_bar=False)
+import json, resource, sys, papermill
+papermill.execute_notebook(sys.argv[1], sys.argv[2], parameters=json.loads(sys.argv[3]), cwd=sys.argv[4],
+                           progress_bar=False)
 print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 """
 
 
-def notebook_text(path):
-    cells = json.loads(Path(path).read_text(encoding="utf-8"))["cells"]
-    return "".join("".join(output.get("text", "")) for cell in cells if cell["cell_type"] == "code"
-                   for output in cell.get("outputs", []))
+def read_results(out_dir, dataset, deep_epochs):
+    """The figures of one run, from the model files the notebook saved in out_dir; an error if a file or value is
+    missing (mnist_deep_model.npz is read only if deep_epochs > 0)."""
+    def saved(name, *keys):
+        path = Path(out_dir) / name
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} is missing: the notebook did not save it, so its results cannot be read")
+        with np.load(path, allow_pickle=False) as values:
+            if missing := [key for key in keys if key not in values.files]:
+                raise ValueError(f"{path} holds no {', '.join(missing)}: the notebook saved it without them")
+            return [values[key] for key in keys]
 
-
-def run_once(data_dir):
-    with tempfile.TemporaryDirectory() as folder:
-        output = Path(folder) / "executed.ipynb"
-        env = dict(os.environ, MNIST_DATA_DIR=str(Path(data_dir).resolve())) if data_dir else dict(os.environ)
-        start = time.perf_counter()
-        result = subprocess.run([sys.executable, "-c", RUNNER, str(NOTEBOOK), str(output), folder, str(ROOT)],
-                                env=env, capture_output=True, text=True, check=True)
-        wall = time.perf_counter() - start
-        kernel_peak_kib = int(result.stdout.strip().splitlines()[-1])   # ru_maxrss is in KiB on Linux
-        text = notebook_text(output)
-    figures = {"wall time (s)": wall, "kernel peak RSS (MiB)": kernel_peak_kib / 1024}
-    for name, pattern in REPORTED.items():
-        match = re.search(pattern, text)
-        figures[name] = float(match.group(1)) if match else float("nan")
+    accuracy, epochs, val_acc, seconds = saved(f"{dataset}_model.npz", "test_accuracy", "history_epoch",
+                                               "history_val_acc", "history_seconds")
+    passed = np.flatnonzero(val_acc > EARLY_TARGET)
+    first = (float(epochs[passed[0]]), float(seconds[passed[0]])) if len(passed) else (float("nan"), float("nan"))
+    figures = {"test accuracy (%)": 100 * float(accuracy), "seconds per epoch": float(seconds[-1] / len(epochs)),
+               f"first epoch above {EARLY_TARGET:.1%}": first[0], f"training seconds to {EARLY_TARGET:.1%}": first[1]}
+    if deep_epochs > 0:
+        deep_accuracy, deep_seconds = saved(f"{dataset}_deep_model.npz", "test_accuracy", "history_seconds")
+        figures.update({"deep network: test accuracy (%)": 100 * float(deep_accuracy),
+                        "deep network: training seconds": float(deep_seconds[-1])})
     return figures
+
+
+def run_once(data_dir, parameters):
+    """Wall time, the kernel's peak RSS and read_results' figures of one headless run with these parameters."""
+    settings = dict(notebook_parameters(), **parameters)
+    env = dict(os.environ, **({"MNIST_DATA_DIR": str(Path(data_dir).resolve())} if data_dir else {}))
+    with tempfile.TemporaryDirectory() as folder:
+        start = time.perf_counter()
+        result = subprocess.run([sys.executable, "-c", RUNNER, str(NOTEBOOK), str(Path(folder) / "executed.ipynb"),
+                                 json.dumps(dict(parameters, OUT_DIR=folder)), str(ROOT)],
+                                env=env, capture_output=True, text=True)
+        wall = time.perf_counter() - start
+        if result.returncode != 0:
+            raise RuntimeError(f"the notebook run failed (exit code {result.returncode}):\n"
+                               + "\n".join(result.stderr.splitlines()[-20:]))
+        figures = read_results(folder, settings["DATASET"], settings["DEEP_EPOCHS"])
+    kernel_peak_kib = int(result.stdout.strip().splitlines()[-1])   # ru_maxrss is in KiB on Linux
+    return {"wall time (s)": wall, "kernel peak RSS (MiB)": kernel_peak_kib / 1024, **figures}
+
+
+def literal(text):
+    """A -p value: the Python literal it spells (0, 1e-4, [512, 256], None), or else the text itself."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", help="folder with the MNIST files (default: $MNIST_DATA_DIR or ./data)")
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+                        help="set a notebook parameter, as papermill -p does (repeatable)")
     args = parser.parse_args(argv)
+    parameters = {name: literal(value) for name, value in args.parameter}
+    if set(parameters) - set(notebook_parameters()):
+        parser.error(f"the notebook's parameters are {', '.join(notebook_parameters())}")
+    print("parameters:", ", ".join(f"{name} = {value!r}" for name, value in parameters.items()) or "the defaults")
     runs = []
     for i in range(args.runs):
-        runs.append(run_once(args.data_dir))
+        runs.append(run_once(args.data_dir, parameters))
         print(f"run {i + 1}: " + ", ".join(f"{k} {v:.2f}" for k, v in runs[-1].items()), flush=True)
-    print("\nmedian over", args.runs, "run(s):")
+    print(f"\nmedian over {args.runs} run(s):")
     for key in runs[0]:
         print(f"  {key}: {statistics.median(r[key] for r in runs):.2f}")
 

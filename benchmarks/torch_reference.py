@@ -1,39 +1,20 @@
 """The notebook's training recipe in PyTorch (CPU), as a speed reference for benchmark.py.
 
-Same network and recipe as the notebook's `train`: a 784-H-10 ReLU network in float32 with He
-initialisation and zero biases, mean cross-entropy, SGD with momentum, weight decay on the two
-weight matrices only (a parameter group for the weights, another without decay for the biases),
-the learning rate set every step by a schedule the caller passes in (benchmark.py passes the
-notebook's own `cosine_learning_rate`), one random shift of up to `max_shift` pixels per batch
-applied to the uint8 images before they are scaled to [0, 1], a moving average of the weights
-updated after every step, and the last incomplete batch of each epoch skipped. No torch.compile.
-
-One difference is inherent to torch.optim.SGD: it keeps v <- mu*v + g and steps p <- p - lr*v,
-while the notebook keeps v <- mu*v - lr*g and steps p <- p + v. The two are the same update while
-the learning rate is constant and differ by a little while the cosine schedule lowers it.
-
-Written for speed as a PyTorch user would write it: the fused SGD, index_select for the batch
-gather, float32 throughout, one intra-op thread per core. benchmark.py imports this module only
-when PyTorch is installed (`pip install torch==2.13.0`).
+The network and recipe of the notebook's `train`: 784-H-10, ReLU, float32, He initialisation, zero
+biases, mean cross-entropy, SGD with momentum, weight decay on the weights only, the caller's learning-rate
+schedule (benchmark.py passes the notebook's `learning_rate_at`), one random shift of up to `max_shift`
+pixels per batch, weight averaging, the incomplete last batch skipped; no torch.compile. torch.optim.SGD
+keeps v <- mu*v + g and steps p <- p - lr*v (the notebook: v <- mu*v - lr*g, p <- p + v): the same
+update while the learning rate is constant. Written for speed: the fused SGD, index_select for the gather.
 """
 
-import os
 import time
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-IMAGE_SIDE = 28
-NUM_CLASSES = 10
-PIXEL_MAX = 255
-
-
-def use_all_cores():
-    """One intra-op thread per core of the machine; returns that number."""
-    threads = os.cpu_count() or 1
-    torch.set_num_threads(threads)
-    return threads
+IMAGE_SIDE, NUM_CLASSES, PIXEL_MAX = 28, 10, 255
 
 
 def he_normal(fan_in, fan_out, generator):
@@ -42,20 +23,16 @@ def he_normal(fan_in, fan_out, generator):
 
 
 class TorchRecipe:
-    """Trains a 784-H-10 network with the notebook's recipe, one epoch per call to `train_epoch`.
-
-    `learning_rate_at(step)` gives the learning rate of step 0, 1, ... (counted over all epochs).
-    """
+    """Trains a 784-H-10 network with the notebook's recipe, one epoch per call to `train_epoch`;
+    `learning_rate_at(step)` gives the learning rate of step 0, 1, ... (counted over all epochs)."""
 
     def __init__(self, train_images, train_labels, *, hidden_size, batch_size, momentum, l2,
                  max_shift, averaging, learning_rate_at, seed):
         self.generator = torch.Generator().manual_seed(seed)
         self.batch_size, self.max_shift, self.averaging = batch_size, max_shift, averaging
-        self.learning_rate_at = learning_rate_at
-        self.step = 0
+        self.learning_rate_at, self.step = learning_rate_at, 0
         # Zero-padding the uint8 images once turns every shift into a crop (the pixels shifted in are 0).
-        pad = (max_shift,) * 4
-        self.padded_images = F.pad(torch.from_numpy(np.ascontiguousarray(train_images)), pad)
+        self.padded_images = F.pad(torch.from_numpy(np.ascontiguousarray(train_images)), (max_shift,) * 4)
         self.labels = torch.from_numpy(train_labels.astype(np.int64))
 
         n_in = IMAGE_SIDE * IMAGE_SIDE

@@ -1,142 +1,202 @@
-"""benchmarks/benchmark.py runs end to end in its --quick configuration on small synthetic MNIST.
-
-Only that it works and what it reports is checked, never how fast anything is.
-"""
+"""The speed scripts in benchmarks/: benchmark.py --quick end to end on small synthetic MNIST (what it
+prints, never how fast anything is), its breakdown of `train`, and run_notebook.py's reading of the
+results the notebook saves (model files written by the notebook's own save_params; no kernel)."""
 
 import importlib.util
-import json
-import math
+import inspect
 import os
+import re
 import subprocess
 import sys
 
+from pathlib import Path
+
 import matplotlib.image
+import nbformat
+import numpy as np
 import pytest
 
+from mnist_utils import load_mnist
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
+import benchmark  # noqa: E402
+import run_notebook  # noqa: E402
+
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-HEADINGS = (
-    "# Benchmark of the notebook's training (quick configuration)",
-    "## 1. Floor: the five matrix products of a training step",
-    "## 2. Notebook epoch vs floor",
-    "## 3. Time to accuracy",
-    "## 4. Peak memory of a whole notebook run",
-    "## 5. How cost grows with the hidden size and the batch size",
-    "## 6. PyTorch on the CPU, same recipe",
-)
-POSITIVE_NUMBERS = {
-    "floor": ("seconds_per_epoch", "gflop_per_epoch", "gflops", "steps_per_epoch"),
-    "epoch_vs_floor": ("median_epoch_seconds", "median_floor_seconds", "median_ratio", "gflop_per_epoch",
-                       "breakdown_epoch_seconds", "median_fused_seconds", "median_fused_ratio"),
-    "time_to_accuracy": ("epochs", "training_seconds", "seconds_per_epoch"),
-}
-SCALING_POSITIVE = ("hidden_size", "batch_size", "learning_rate", "seconds_per_epoch", "floor_seconds_per_epoch",
-                    "ratio")
-TORCH_POSITIVE = ("median_numpy_seconds", "median_torch_seconds", "median_ratio")
+HEADINGS = ("# Benchmark of the notebook's training (quick configuration)",
+            "## Floor: the five matrix products of a training step", "## Notebook epoch vs floor",
+            "## Time to accuracy", "## How cost grows with the hidden size and the batch size",
+            "## PyTorch on the CPU, same recipe")
+TORCH_INSTALLED = importlib.util.find_spec("torch") is not None
+HISTORY = {"epoch": [1.0, 2.0, 3.0], "train_loss": [0.3, 0.2, 0.1], "train_acc": [0.96, 0.98, 0.99],
+           "val_loss": [0.3, 0.2, 0.1], "val_acc": [0.97, 0.976, 0.98], "seconds": [0.5, 1.0, 1.5]}
 
 
-def is_positive_number(value):
-    return isinstance(value, (int, float)) and math.isfinite(value) and value > 0
-
-
-def is_fraction(value):
-    return isinstance(value, float) and 0 <= value <= 1
+def run_benchmark(data_dir, *options, env=None):
+    return subprocess.run([sys.executable, str(REPO_ROOT / "benchmarks" / "benchmark.py"), "--data-dir",
+                           str(data_dir), *options], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
 
 
 @pytest.fixture(scope="module")
-def quick_run(synthetic_mnist_dir, repo_root, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("benchmark")
-    json_path, plot_path = folder / "benchmark.json", folder / "scaling.png"
-    result = subprocess.run(
-        [sys.executable, str(repo_root / "benchmarks" / "benchmark.py"), "--quick",
-         "--data-dir", str(synthetic_mnist_dir), "--json", str(json_path), "--plot", str(plot_path)],
-        cwd=repo_root, capture_output=True, text=True, timeout=120)
-    return result, json_path, plot_path
+def quick_run(synthetic_mnist_dir, tmp_path_factory):
+    plot_path = tmp_path_factory.mktemp("benchmark") / "scaling.png"
+    return run_benchmark(synthetic_mnist_dir, "--quick", "--plot", str(plot_path)), plot_path
+
+
+def save_like_the_notebook(nb, path, layer_sizes, test_accuracy, history=HISTORY):
+    """The model file as section 9 (or 12) of the notebook writes it, with the notebook's save_params."""
+    params = nb.init_network(layer_sizes, np.random.default_rng(0))
+    nb.save_params(path, params, seed=0, dataset="mnist", test_accuracy=test_accuracy, epochs=len(history["epoch"]),
+                   **{f"history_{key}": values for key, values in history.items()})
 
 
 @pytest.mark.timeout(150)
 def test_quick_run_succeeds_and_prints_every_section(quick_run):
-    result, _, _ = quick_run
+    result, _ = quick_run
     assert result.returncode == 0, result.stderr
-    for heading in HEADINGS:
-        assert heading in result.stdout.splitlines(), heading
-    assert "median of per-round ratios epoch / floor" in result.stdout
-    assert "median of per-round ratios fused / floor" in result.stdout
-    assert "From the floor up: the fused step with its parts added one at a time" in result.stdout
-    assert "| + element-wise forward and backward |" in result.stdout
-    assert "Skipped (--quick)." in result.stdout   # the whole-notebook run is left out of --quick
+    lines = result.stdout.splitlines()
+    assert [heading for heading in HEADINGS if heading not in lines] == []
+    assert re.search(r"fastest of 3 passes: \*\*\d+\.\d ms\*\* per epoch, \d+\.\d\d GFLOP", result.stdout)
+    assert re.search(r"median of the per-round ratios epoch / floor \*\*\d+\.\d\d\*\*", result.stdout)
 
 
 @pytest.mark.timeout(150)
-def test_quick_run_writes_positive_finite_numbers(quick_run):
-    result, json_path, _ = quick_run
-    assert result.returncode == 0, result.stderr
-    results = json.loads(json_path.read_text(encoding="utf-8"))
-    for section, keys in POSITIVE_NUMBERS.items():
-        for key in keys:
-            assert is_positive_number(results[section][key]), (section, key, results[section][key])
-    assert all(is_positive_number(p["seconds_per_epoch"]) for p in results["floor"]["products"])
-    breakdown = results["epoch_vs_floor"]["breakdown_seconds_per_epoch"]
-    assert all(is_positive_number(s) for s in breakdown.values())
-    assert sum(breakdown.values()) <= results["epoch_vs_floor"]["breakdown_epoch_seconds"]  # pieces of one epoch
-    for key in ("partial_step_seconds", "partial_step_ratios"):   # every part of the step but the last
-        parts = results["epoch_vs_floor"][key]
-        assert list(parts) == ["a new batch each step", "element-wise forward and backward", "L2 and momentum update",
-                               "weight averaging"], key
-        assert all(is_positive_number(value) for value in parts.values()), key
-    accuracy = results["time_to_accuracy"]
-    assert is_fraction(accuracy["best_val_accuracy"]) and is_fraction(accuracy["test_accuracy"])
-    assert [t["validation_accuracy"] for t in accuracy["targets"]] == [0.975, 0.98]
-    assert "notebook_run" not in results
-
-    points = results["scaling"]["points"]
-    assert {(p["sweep"], p["hidden_size"], p["batch_size"]) for p in points} == {
-        ("hidden size", 32, 128), ("hidden size", 64, 128), ("batch size", 64, 64), ("batch size", 64, 128)}
-    for point in points:
-        assert all(is_positive_number(point[key]) for key in SCALING_POSITIVE), point
-        assert is_fraction(point["test_accuracy"])
+def test_quick_run_breaks_the_epoch_down_by_the_functions_train_calls(quick_run):
+    result, _ = quick_run
+    rows = dict(re.findall(r"^\| (`\w+`|the rest[^|]*|\*\*the epoch\*\*) \| \**([-\d.]+)\** \|", result.stdout, re.M))
+    assert [name for name in rows if name.startswith("`")] == [f"`{name}`" for name in benchmark.STEP_PIECES]
+    assert all(float(ms) >= 0 for ms in rows.values()), rows         # the rest too: the pieces fit in the epoch
+    assert float(rows["**the epoch**"]) > 0
 
 
 @pytest.mark.timeout(150)
-def test_quick_run_compares_with_pytorch_or_says_how_to(quick_run):
-    result, json_path, _ = quick_run
-    assert result.returncode == 0, result.stderr
-    results = json.loads(json_path.read_text(encoding="utf-8"))
-    if importlib.util.find_spec("torch") is None:
-        assert "torch" not in results
-        assert "pip install torch==2.13.0" in result.stdout
-    else:
-        assert all(is_positive_number(results["torch"][key]) for key in TORCH_POSITIVE)
-        assert is_fraction(results["torch"]["median_torch_test_accuracy"])
-
-
-@pytest.mark.timeout(60)
-def test_without_pytorch_the_comparison_is_skipped_with_a_hint(synthetic_mnist_dir, repo_root, tmp_path):
-    hidden = tmp_path / "no_torch" / "torch"
-    hidden.mkdir(parents=True)
-    (hidden / "__init__.py").write_text('raise ImportError("torch hidden by the test")\n')
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(hidden.parent), os.environ.get("PYTHONPATH")])))
-    result = subprocess.run(
-        [sys.executable, str(repo_root / "benchmarks" / "benchmark.py"), "--quick", "--sections", "torch",
-         "--data-dir", str(synthetic_mnist_dir), "--json", str(tmp_path / "torch.json")],
-        env=env, cwd=repo_root, capture_output=True, text=True, timeout=50)
-    assert result.returncode == 0, result.stderr
-    assert "## 6. PyTorch on the CPU, same recipe" in result.stdout
-    assert "Skipped: PyTorch is not installed; to compare, `pip install torch==2.13.0`." in result.stdout
-    assert "torch" not in json.loads((tmp_path / "torch.json").read_text(encoding="utf-8"))
+def test_quick_run_reports_time_to_accuracy_for_both_targets(quick_run):
+    result, _ = quick_run
+    for target in ("97.5%", "98.0%"):
+        assert re.search(rf"^- validation accuracy first above {re.escape(target)}: (not reached|after [\d.]+ s "
+                         r"\(epoch \d+\))$", result.stdout, re.M), target
+    assert re.search(r"^- best validation accuracy [\d.]+% \(epoch \d\); test accuracy of its weights [\d.]+%$",
+                     result.stdout, re.M)
 
 
 @pytest.mark.timeout(150)
-def test_quick_run_saves_a_two_panel_png(quick_run):
-    result, _, plot_path = quick_run
-    assert result.returncode == 0, result.stderr
+def test_quick_run_measures_every_scaling_point_and_draws_two_panels(quick_run):
+    result, plot_path = quick_run
+    rows = re.findall(r"^\| (hidden size|batch size) \| (\d+) \| (\d+) \| [\d.]+ \| ([\d.]+) \| ([\d.]+) "
+                      r"\| ([\d.]+) \| ([\d.]+)% \|$", result.stdout, re.M)
+    assert {row[:3] for row in rows} == {("hidden size", "32", "128"), ("hidden size", "64", "128"),
+                                         ("batch size", "64", "64"), ("batch size", "64", "128")}
+    assert all(0 <= float(row[6]) <= 100 for row in rows)
     assert plot_path.read_bytes().startswith(PNG_SIGNATURE)
     height, width, _ = matplotlib.image.imread(plot_path).shape
     assert width > height > 100
+
+
+@pytest.mark.timeout(150)
+@pytest.mark.skipif(not TORCH_INSTALLED, reason="PyTorch is not installed, so there is no comparison to check "
+                                                "(the hint printed instead is checked by the next tests)")
+def test_with_pytorch_the_quick_run_compares_both_timings(quick_run):
+    result, _ = quick_run
+    assert re.search(r"^\| notebook \(NumPy\) \| [\d.]+ \| [\d.]+% \|$", result.stdout, re.M)
+    assert re.search(r"^\| PyTorch \| [\d.]+ \| [\d.]+% \|$", result.stdout, re.M)
+    assert re.search(r"median of per-round ratios PyTorch / NumPy\*\* \| \*\*\d+\.\d\d\*\*", result.stdout)
+
+
+@pytest.mark.timeout(150)
+@pytest.mark.skipif(TORCH_INSTALLED, reason="PyTorch is installed, so the quick run compares instead of printing "
+                                            "the hint (the test with PyTorch hidden checks the hint)")
+def test_without_pytorch_the_quick_run_prints_how_to_install_it(quick_run):
+    result, _ = quick_run
+    assert result.returncode == 0, result.stderr
+    assert "Skipped: PyTorch is not installed; to compare, `pip install torch==2.13.0`." in result.stdout
+    assert "| PyTorch |" not in result.stdout
+
+
+@pytest.mark.timeout(60)
+def test_with_pytorch_hidden_the_comparison_is_skipped_with_a_hint(synthetic_mnist_dir, tmp_path):
+    hidden = tmp_path / "torch"
+    hidden.mkdir()
+    (hidden / "__init__.py").write_text('raise ImportError("torch hidden by the test")\n')
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")])))
+    result = run_benchmark(synthetic_mnist_dir, "--quick", "--sections", "torch", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "Skipped: PyTorch is not installed; to compare, `pip install torch==2.13.0`." in result.stdout
+
+
+def test_every_timed_piece_is_a_function_that_train_calls_in_each_step(nb):
+    source = inspect.getsource(nb.train)
+    step_loop = source[source.index("for start in range("):]         # the loop over the batches of an epoch
+    assert [name for name in benchmark.STEP_PIECES if not callable(getattr(nb, name, None))] == []
+    assert [name for name in benchmark.STEP_PIECES if f"{name}(" not in step_loop] == []
+
+
+def test_the_breakdown_times_one_epoch_and_leaves_the_notebook_functions_alone(nb, synthetic_mnist_dir):
+    settings = dict(benchmark.notebook_parameters(), VALIDATION_SIZE=200)
+    epoch, pieces = benchmark.step_piece_seconds(load_mnist(synthetic_mnist_dir, download=False), settings)
+    assert list(pieces) == list(benchmark.STEP_PIECES)
+    assert all(seconds > 0 for seconds in pieces.values()) and sum(pieces.values()) < epoch
+    assert [name for name in benchmark.STEP_PIECES if getattr(nb, name).__name__ != name] == []   # no timers here
+
+
+def test_run_notebook_reads_the_figures_from_the_file_the_notebook_saves(nb, tmp_path):
+    save_like_the_notebook(nb, tmp_path / "mnist_model.npz", [784, 4, 10], test_accuracy=0.9812)
+    save_like_the_notebook(nb, tmp_path / "mnist_deep_model.npz", [784, 6, 5, 10], test_accuracy=0.9931,
+                           history=dict(HISTORY, seconds=[2.0, 4.0, 6.0]))
+    assert run_notebook.read_results(tmp_path, "mnist", deep_epochs=3) == pytest.approx({
+        "test accuracy (%)": 98.12, "seconds per epoch": 0.5, "first epoch above 97.5%": 2.0,
+        "training seconds to 97.5%": 1.0, "deep network: test accuracy (%)": 99.31,
+        "deep network: training seconds": 6.0})
+
+
+def test_run_notebook_fails_loudly_without_the_model_file(nb, tmp_path):
+    with pytest.raises(FileNotFoundError, match="mnist_model.npz is missing"):
+        run_notebook.read_results(tmp_path, "mnist", deep_epochs=0)
+    save_like_the_notebook(nb, tmp_path / "fashion_model.npz", [784, 4, 10], test_accuracy=0.88)
+    with pytest.raises(FileNotFoundError, match="mnist_model.npz is missing"):   # another data set's file
+        run_notebook.read_results(tmp_path, "mnist", deep_epochs=0)
+
+
+def test_run_notebook_fails_loudly_without_the_deep_model_file_only_if_deep_epochs_is_positive(nb, tmp_path):
+    save_like_the_notebook(nb, tmp_path / "mnist_model.npz", [784, 4, 10], test_accuracy=0.98)
+    assert run_notebook.read_results(tmp_path, "mnist", deep_epochs=0)["test accuracy (%)"] == pytest.approx(98)
+    with pytest.raises(FileNotFoundError, match="mnist_deep_model.npz is missing"):
+        run_notebook.read_results(tmp_path, "mnist", deep_epochs=45)
+
+
+def test_run_notebook_fails_loudly_when_a_saved_value_is_missing(nb, tmp_path):
+    nb.save_params(tmp_path / "mnist_model.npz", nb.init_network([784, 4, 10], np.random.default_rng(0)),
+                   test_accuracy=0.98, history_epoch=[1.0], history_val_acc=[0.98])   # no history_seconds
+    with pytest.raises(ValueError, match="holds no history_seconds"):
+        run_notebook.read_results(tmp_path, "mnist", deep_epochs=0)
+
+
+@pytest.mark.timeout(120)
+def test_run_notebook_runs_a_notebook_with_the_parameters_and_reads_what_it_saves(tmp_path, monkeypatch):
+    save = ("import numpy as np\nnp.savez(f'{OUT_DIR}/mnist_model.npz', test_accuracy=ACCURACY, history_epoch=[1.0], "
+            "history_val_acc=[0.99], history_seconds=[2.0])")
+    notebook = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "language": "python",
+                                                                 "display_name": "Python 3"}}, cells=[
+        nbformat.v4.new_code_cell('OUT_DIR, ACCURACY = ".", 0.5', metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell(save)])
+    nbformat.write(notebook, tmp_path / "tiny.ipynb")
+    monkeypatch.setattr(run_notebook, "NOTEBOOK", tmp_path / "tiny.ipynb")   # a kernel, not the whole lesson
+    figures = run_notebook.run_once(None, {"DEEP_EPOCHS": 0, "ACCURACY": 0.75})
+    assert figures["test accuracy (%)"] == pytest.approx(75) and figures["training seconds to 97.5%"] == 2.0
+    assert figures["wall time (s)"] > 0 and figures["kernel peak RSS (MiB)"] > 10   # a Python kernel's memory
+
+
+def test_run_notebook_rejects_a_parameter_the_notebook_does_not_have():
+    result = subprocess.run([sys.executable, str(REPO_ROOT / "benchmarks" / "run_notebook.py"), "-p", "DEEP_EPOCH",
+                             "0"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "the notebook's parameters are" in result.stderr and "DEEP_EPOCHS" in result.stderr
 
 
 def test_help_describes_the_options(repo_root):
     result = subprocess.run([sys.executable, str(repo_root / "benchmarks" / "benchmark.py"), "--help"],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0
-    for option in ("--data-dir", "--json", "--plot", "--quick", "--no-notebook", "--scaling-epochs"):
+    for option in ("--data-dir", "--sections", "--quick", "--rounds", "--epochs", "--scaling-epochs", "--plot"):
         assert option in result.stdout
