@@ -6,11 +6,11 @@ Tests and benchmarks use this so that they exercise the notebook's own code, not
     nb = load_notebook_functions()
     nb.softmax(...)
 
-Only the top-level ``import``/``from`` statements, function definitions and constant assignments
-(names in UPPER_CASE whose value is a literal) of the code cells are executed, in notebook order.
-Everything else (loading data, training, plotting) is skipped. Because the notebook's functions
-read no notebook globals, this is enough for every one of them to work. `notebook_parameters()`
-returns the defaults of the cell tagged `parameters`.
+Only the top-level ``import``/``from`` statements, function and class definitions and constant
+assignments (to names in UPPER_CASE, the parameters' defaults among them) of the code cells are
+executed, in notebook order. Everything else (loading data, training, plotting) is skipped. Because
+the notebook's functions read no notebook globals, this is enough for every one of them to work.
+`notebook_parameters()` returns the defaults of the cell tagged `parameters`.
 """
 
 import ast
@@ -23,16 +23,9 @@ NOTEBOOK = Path(__file__).resolve().parent / "neural_network_from_scratch.ipynb"
 
 
 def _is_constant_assignment(node):
-    if not isinstance(node, ast.Assign) or len(node.targets) != 1:
-        return False
-    target = node.targets[0]
-    if not (isinstance(target, ast.Name) and target.id.isupper()):
-        return False
-    try:
-        ast.literal_eval(node.value)
-    except ValueError:
-        return False
-    return True
+    """An assignment to one UPPER_CASE name of two or more letters (so not a matrix such as W1): a constant."""
+    return (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+            and node.targets[0].id.isupper() and sum(c.isalpha() for c in node.targets[0].id) >= 2)
 
 
 def notebook_definitions(path=NOTEBOOK):
@@ -44,12 +37,13 @@ def notebook_definitions(path=NOTEBOOK):
     cells = json.loads(Path(path).read_text(encoding="utf-8"))["cells"]
     definitions = []
     for number, cell in enumerate(cells):
-        if cell["cell_type"] != "code" or "parameters" in cell.get("metadata", {}).get("tags", []):
-            continue  # the parameters belong to a run of the notebook, not to its functions
+        if cell["cell_type"] != "code":
+            continue
         source = "".join(cell["source"])
+        parameters = "parameters" in cell.get("metadata", {}).get("tags", [])   # every default, L2 too
         kept = [node for node in ast.parse(source).body
                 if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef))
-                or _is_constant_assignment(node)]
+                or _is_constant_assignment(node) or (parameters and isinstance(node, ast.Assign))]
         if kept:
             name = f"<{Path(path).name}, cell {number}>"
             linecache.cache[name] = (len(source), None, source.splitlines(keepends=True), name)

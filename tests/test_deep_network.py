@@ -85,19 +85,36 @@ def test_l2_penalty_counts_every_weight_matrix_and_no_bias(nb):
     assert nb.l2_penalty(params, 0.5) == pytest.approx(0.25 * (6 + 12 + 16))
 
 
+DEEP_RECIPE = dict(epochs=4, batch_size=64, learning_rate=0.05, schedule="cosine", momentum=0.9, l2=1e-4, shift=1,
+                   averaging=0.9, dropout=0.2)
+
+
 def test_train_fits_a_three_layer_network_with_dropout(nb):
     rng = np.random.default_rng(0)
     images, labels = synthetic_digits(1500, rng, max_shift=1)
     val_images, val_labels = synthetic_digits(300, rng, max_shift=1)
     params = nb.init_network([784, 64, 32, 10], rng)
-    best, history = nb.train(params, images, labels, nb.preprocess(val_images), val_labels, epochs=4,
-                             batch_size=64, learning_rate=0.05, momentum=0.9, l2=1e-4, max_shift=1,
-                             averaging=0.9, rng=rng, progress=False, forward=nb.deep_forward,
-                             backward=nb.deep_backward, dropout=0.2)
+    best, history = nb.train(params, (images, labels), (nb.preprocess(val_images), val_labels), DEEP_RECIPE, rng,
+                             forward=nb.deep_forward, backward=nb.deep_backward, progress=False)
     assert sorted(best) == sorted(params) and history["epoch"] == [1, 2, 3, 4]
     assert max(history["val_acc"]) >= 0.95
     predicted = nb.deep_forward(nb.preprocess(val_images), best)[0].argmax(axis=1)
     assert nb.accuracy(predicted, val_labels) == max(history["val_acc"])   # the kept weights are the best epoch's
+
+
+def test_train_applies_the_recipes_dropout_while_training_and_none_when_evaluating(nb):
+    rng = np.random.default_rng(0)
+    images, labels = synthetic_digits(256, rng)
+    dropouts = []
+
+    def deep_forward(X, params, **options):
+        dropouts.append(options.get("dropout", 0.0))
+        return nb.deep_forward(X, params, **options)
+
+    nb.train(nb.init_network([784, 16, 10], rng), (images, labels), (nb.preprocess(images[:50]), labels[:50]),
+             dict(DEEP_RECIPE, epochs=1, dropout=0.3), rng, forward=deep_forward, backward=nb.deep_backward,
+             progress=False)
+    assert dropouts == [0.3] * 4 + [0.0] * 2     # 4 training batches, then the two evaluations of the epoch
 
 
 def test_a_deep_network_saves_and_loads_back_with_its_shapes_checked(nb, tmp_path):
@@ -117,17 +134,17 @@ def test_a_deep_file_whose_layers_do_not_chain_is_rejected_naming_the_array(nb, 
         nb.load_params(tmp_path / "deep.npz")
 
 
-def test_a_deep_file_with_a_missing_bias_is_rejected_naming_it(nb, tmp_path):
+def test_a_deep_file_with_a_missing_bias_is_rejected_listing_what_it_holds(nb, tmp_path):
     params = nb.init_network([784, 32, 16, 10], np.random.default_rng(0))
     del params["b3"]
     np.savez(tmp_path / "deep.npz", **params)
-    with pytest.raises(ValueError, match="missing b3"):
+    with pytest.raises(ValueError, match=r"holds \['W1', 'W2', 'W3', 'b1', 'b2'\], but a model file holds"):
         nb.load_params(tmp_path / "deep.npz")
 
 
 def test_a_file_without_any_weights_is_rejected(nb, tmp_path):
     np.savez(tmp_path / "empty.npz", epochs=np.array(3))
-    with pytest.raises(ValueError, match="missing W1, b1, W2, b2"):
+    with pytest.raises(ValueError, match="holds no weights"):
         nb.load_params(tmp_path / "empty.npz")
 
 
@@ -164,6 +181,13 @@ def test_random_affine_by_a_quarter_turn_is_a_rotation_of_the_pixel_grid(nb, dig
     assert any(np.allclose(out, np.rot90(digits, k, axes=(1, 2)), atol=1e-3) for k in (1, -1))
 
 
+def test_affine_transform_by_plain_numbers_moves_every_image_alike(nb, digits):
+    np.testing.assert_allclose(nb.affine_transform(digits, 0, 1, 0, 0), digits, atol=1e-4)
+    np.testing.assert_allclose(nb.affine_transform(digits, 0, 1, -1, 2), nb.shift_images(digits, -1, 2), atol=1e-3)
+    turned = nb.affine_transform(digits, np.pi / 2, 1, 0, 0)
+    assert any(np.allclose(turned, np.rot90(digits, k, axes=(1, 2)), atol=1e-3) for k in (1, -1))
+
+
 def test_random_affine_gives_each_image_its_own_distortion_and_keeps_the_ink(nb, digits):
     same = np.repeat(digits[:1], 8, axis=0)
     out = nb.random_affine(same, np.random.default_rng(0), 12, 0.1, 2)
@@ -173,19 +197,31 @@ def test_random_affine_gives_each_image_its_own_distortion_and_keeps_the_ink(nb,
     assert np.all((ink > 0.75) & (ink < 1.3))          # scaling by ±10 % changes the area by about ±20 %
 
 
-def test_train_uses_augment_instead_of_the_shift_when_given(nb):
+def test_train_passes_every_training_batch_through_augment(nb):
     rng = np.random.default_rng(0)
     images, labels = synthetic_digits(256, rng)
     seen = []
 
     def augment(batch, generator):
-        seen.append(batch.shape)
+        seen.append(batch)
         return batch.astype(np.float32)
 
-    nb.train(nb.init_network([784, 16, 10], rng), images, labels, nb.preprocess(images[:50]), labels[:50],
-             epochs=2, batch_size=64, learning_rate=0.05, momentum=0.9, l2=0.0, max_shift=1, averaging=0.0,
-             rng=rng, progress=False, forward=nb.deep_forward, backward=nb.deep_backward, augment=augment)
-    assert seen == [(64, 28, 28)] * 8
+    nb.train(nb.init_network([784, 16, 10], rng), (images, labels), (nb.preprocess(images[:50]), labels[:50]),
+             dict(DEEP_RECIPE, epochs=2, shift=0, dropout=0.0), rng, forward=nb.deep_forward,
+             backward=nb.deep_backward, augment=augment, progress=False)
+    assert [batch.shape for batch in seen] == [(64, 28, 28)] * 8
+    training_images = {image.tobytes() for image in images}
+    assert all(image.tobytes() in training_images for batch in seen for image in batch)   # unshifted originals
+
+
+def test_train_trains_on_what_augment_returns(nb):
+    rng = np.random.default_rng(0)
+    images, labels = synthetic_digits(256, rng)
+    blank = lambda batch, generator: np.zeros(batch.shape, dtype=np.float32)   # noqa: E731
+    _, history = nb.train(nb.init_network([784, 16, 10], rng), (images, labels), (nb.preprocess(images), labels),
+                          dict(DEEP_RECIPE, epochs=3, shift=0, dropout=0.0), rng, forward=nb.deep_forward,
+                          backward=nb.deep_backward, augment=blank, progress=False)
+    assert max(history["val_acc"]) < 0.3     # blank images teach nothing about the digits
 
 
 def test_evaluate_in_chunks_gives_the_loss_and_accuracy_of_all_rows_at_once(nb):

@@ -6,53 +6,76 @@ computed by hand, or properties that any correct version must have.
 """
 
 import os
+import types
 import zipfile
 
 import numpy as np
 import pytest
 
 from conftest import synthetic_digits
+from notebook_functions import notebook_parameters
 
 PARAM_SHAPES = {"W1": (784, 64), "b1": (64,), "W2": (64, 10), "b2": (10,)}
+GRADIENT_ORDER = ["Z2", "W2", "b2", "A1", "Z1", "W1", "b1"]   # backward computes them in this order
 
 
 # --- Helpers: an independent loss, central differences, translations ---------------------------
 
 
-def loss_by_hand(X, y, params, l2):
-    """Mean cross-entropy + (l2/2)(|W1|^2 + |W2|^2) of the ReLU network, written out in plain NumPy."""
-    Z = np.maximum(X @ params["W1"] + params["b1"], 0) @ params["W2"] + params["b2"]
+def relu_by_hand(Z):
+    return np.maximum(Z, 0)
+
+
+def cross_entropy_by_hand(Z, y):
     Z = Z - Z.max(axis=1, keepdims=True)
     log_p = Z - np.log(np.exp(Z).sum(axis=1, keepdims=True))
-    return -log_p[np.arange(len(y)), y].mean() + l2 / 2 * (np.sum(params["W1"] ** 2) + np.sum(params["W2"] ** 2))
+    return -log_p[np.arange(len(y)), y].mean()
 
 
-def central_differences(X, y, params, l2, name, h=1e-6):
-    grad = np.zeros_like(params[name])
-    for i in np.ndindex(grad.shape):
-        plus, minus = dict(params), dict(params)
-        plus[name], minus[name] = params[name].copy(), params[name].copy()
-        plus[name][i] += h
-        minus[name][i] -= h
-        grad[i] = (loss_by_hand(X, y, plus, l2) - loss_by_hand(X, y, minus, l2)) / (2 * h)
+def loss_by_hand(X, y, params, l2, g=relu_by_hand):
+    """Mean cross-entropy + (l2/2)(|W1|^2 + |W2|^2) of the network with activation g, in plain NumPy."""
+    Z = g(X @ params["W1"] + params["b1"]) @ params["W2"] + params["b2"]
+    return cross_entropy_by_hand(Z, y) + l2 / 2 * (np.sum(params["W1"] ** 2) + np.sum(params["W2"] ** 2))
+
+
+def differences(f, x, h=1e-6):
+    """Central differences of the scalar f(x) with respect to every entry of the array x."""
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        plus, minus = x.copy(), x.copy()
+        plus[i] += h
+        minus[i] -= h
+        grad[i] = (f(plus) - f(minus)) / (2 * h)
     return grad
+
+
+def central_differences(X, y, params, l2, name, g=relu_by_hand):
+    return differences(lambda value: loss_by_hand(X, y, {**params, name: value}, l2, g), params[name])
 
 
 def max_relative_error(a, b):
     return np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), 1e-12))
 
 
-def gradient_errors(nb, backward, l2=0.3, m=5, n_in=6, n_hidden=7, n_out=4):
-    """Largest relative error, per parameter, between `backward` and central differences, on a
-    seeded float64 problem with non-zero biases."""
+def small_problem(m=5, n_in=6, n_hidden=7, n_out=4):
+    """A seeded float64 problem with non-zero biases: X, integer labels y, params."""
     rng = np.random.default_rng(42)
     X, y = rng.standard_normal((m, n_in)), rng.integers(0, n_out, size=m)
     params = {"W1": rng.standard_normal((n_in, n_hidden)), "b1": rng.standard_normal(n_hidden) * 0.5,
               "W2": rng.standard_normal((n_hidden, n_out)), "b2": rng.standard_normal(n_out) * 0.5}
     assert np.abs(X @ params["W1"] + params["b1"]).min() > 1e-3  # no pre-activation near ReLU's kink
-    Z2, cache = nb.forward(X, params)
-    grads = backward(nb.softmax(Z2), np.eye(n_out)[y], cache, params, l2)
-    return {name: max_relative_error(grads[name], central_differences(X, y, params, l2, name))
+    return X, y, params
+
+
+def gradient_errors(nb, backward, l2=0.3, activation=None, derivative=None, g=relu_by_hand):
+    """Largest relative error, per parameter, between `backward` and central differences of
+    loss_by_hand (with activation g), on small_problem(); activation and derivative, if given,
+    are passed to the notebook's forward and backward."""
+    X, y, params = small_problem()
+    Z2, cache = nb.forward(X, params, **({"activation": activation} if activation else {}))
+    grads = backward(nb.softmax(Z2), np.eye(params["b2"].size)[y], cache, params, l2,
+                     **({"activation_derivative": derivative} if derivative else {}))
+    return {name: max_relative_error(grads[name], central_differences(X, y, params, l2, name, g))
             for name in params}
 
 
@@ -77,6 +100,65 @@ def full_ink_images(count, seed=0):
     return np.random.default_rng(seed).integers(1, 256, size=(count, 28, 28), dtype=np.uint8)
 
 
+# --- Settings ------------------------------------------------------------------------------------
+
+
+def default_settings():
+    """The defaults of the notebook's parameters cell, under check_settings' lower-case names."""
+    return {name.lower(): value for name, value in notebook_parameters().items()}
+
+
+def test_the_default_settings_pass_the_check(nb):
+    assert nb.check_settings(default_settings(), n_images=60_000) is None
+
+
+BAD_SETTINGS = [  # a sample of every rule, each with a value just outside it or of the wrong type
+    ("momentum", 1.0), ("momentum", -0.1), ("learning_rate", 0), ("learning_rate", float("nan")),
+    ("learning_rate", "0.1"), ("hidden_size", 0), ("hidden_size", True), ("hidden_size", 64.0), ("batch_size", False),
+    ("epochs", 0), ("deep_epochs", -1), ("dataset", "digits"), ("schedule", "linear"), ("shift", 1.5), ("shift", 28),
+    ("l2", -1e-4), ("averaging", 1.0), ("dropout", 1.0), ("validation_size", 0), ("seed", -1), ("deep_hidden", []),
+    ("deep_hidden", [512, 0]), ("deep_l2", -1.0), ("deep_dropout", 1.0), ("deep_rotate", 181), ("deep_scale", 1.0),
+    ("deep_shift", 28), ("data_dir", 3), ("out_dir", None),
+]
+
+
+@pytest.mark.parametrize("name, value", BAD_SETTINGS)
+def test_a_bad_setting_is_rejected_naming_the_parameter_and_the_value(nb, name, value):
+    with pytest.raises(ValueError) as error:
+        nb.check_settings(dict(default_settings(), **{name: value}))
+    assert f"{name.upper()} = {value!r} is not allowed: it must be " in str(error.value)
+
+
+EDGE_SETTINGS = [  # values at the edge of each rule, and other types that are fine
+    ("momentum", 0.0), ("momentum", 0.999), ("learning_rate", 1e-9), ("shift", 0), ("shift", 27), ("deep_epochs", 0),
+    ("l2", 0), ("averaging", 0.0), ("dropout", 0.0), ("deep_rotate", 180), ("deep_shift", 27.5),
+    ("hidden_size", np.int64(64)), ("deep_hidden", (1,)), ("data_dir", None), ("out_dir", "runs"),
+]
+
+
+@pytest.mark.parametrize("name, value", EDGE_SETTINGS)
+def test_a_value_at_the_edge_of_its_rule_is_allowed(nb, name, value):
+    nb.check_settings(dict(default_settings(), **{name: value}))
+
+
+def test_a_batch_larger_than_the_images_left_after_the_validation_split_is_rejected(nb):
+    settings = dict(default_settings(), validation_size=100, batch_size=401)
+    with pytest.raises(ValueError, match=r"BATCH_SIZE = 401 is larger than the 400 training images"):
+        nb.check_settings(settings, n_images=500)
+    nb.check_settings(dict(settings, batch_size=400), n_images=500)   # exactly what is left: allowed
+
+
+def test_a_validation_set_that_leaves_no_image_to_train_on_is_rejected(nb):
+    with pytest.raises(ValueError, match="VALIDATION_SIZE = 500 leaves none of the 500 training images"):
+        nb.check_settings(dict(default_settings(), validation_size=500), n_images=500)
+    nb.check_settings(dict(default_settings(), validation_size=499, batch_size=1), n_images=500)
+
+
+def test_an_unknown_setting_is_rejected_naming_it(nb):
+    with pytest.raises(ValueError, match="'learning_rat' is not a setting"):
+        nb.check_settings({"learning_rat": 0.1})
+
+
 # --- Gradients -------------------------------------------------------------------------------
 
 
@@ -90,10 +172,54 @@ def test_backward_matches_central_differences_without_weight_decay(nb):
     assert all(error < 1e-6 for error in errors.values()), errors
 
 
-def test_notebook_gradient_check_reports_all_four_errors_below_1e_7(nb):
+def test_backward_with_tanh_matches_central_differences(nb):
+    errors = gradient_errors(nb, nb.backward, activation=np.tanh, derivative=nb.tanh_derivative, g=np.tanh)
+    assert all(error < 1e-6 for error in errors.values()), errors
+
+
+def test_backward_intermediate_gradients_match_central_differences(nb):
+    X, y, params = small_problem()
+    Z2, (_, Z1, A1) = nb.forward(X, params)
+    grads = nb.backward(nb.softmax(Z2), np.eye(4)[y], (X, Z1, A1), params, 0.3)
+    W2, b2 = params["W2"], params["b2"]
+    by_hand = {"Z2": differences(lambda Z: cross_entropy_by_hand(Z, y), Z2),            # the loss from each
+               "A1": differences(lambda A: cross_entropy_by_hand(A @ W2 + b2, y), A1),  # tensor onwards
+               "Z1": differences(lambda Z: cross_entropy_by_hand(relu_by_hand(Z) @ W2 + b2, y), Z1)}
+    errors = {name: max_relative_error(grads[name], expected) for name, expected in by_hand.items()}
+    assert all(error < 1e-6 for error in errors.values()), errors
+
+
+def test_notebook_gradient_check_reports_all_seven_errors_below_1e_7_in_backward_order(nb):
     errors = nb.gradient_check(np.random.default_rng(0))
-    assert sorted(errors) == sorted(PARAM_SHAPES)
+    assert list(errors) == GRADIENT_ORDER
     assert all(error < 1e-7 for error in errors.values()), errors
+
+
+def scaled_dA1_backward(correct_backward, factor=2.0):
+    """backward with dA1 multiplied by `factor`, and the rest of the hidden layer's chain rule applied to it."""
+    def backward(P, Y, cache, params, l2, activation_derivative=None):
+        grads = correct_backward(P, Y, cache, params, l2)
+        X, Z1, _ = cache
+        grads["A1"] = factor * grads["A1"]
+        grads["Z1"] = grads["A1"] * (Z1 > 0)
+        grads["W1"] = X.T @ grads["Z1"] + l2 * params["W1"]
+        grads["b1"] = grads["Z1"].sum(axis=0)
+        return grads
+    return backward
+
+
+def test_notebook_gradient_check_flags_a_wrong_dA1_and_every_row_computed_from_it(nb, monkeypatch):
+    monkeypatch.setattr(nb, "backward", scaled_dA1_backward(nb.backward))
+    errors = nb.gradient_check(np.random.default_rng(0))
+    assert {name for name, error in errors.items() if error > 1e-2} == {"A1", "Z1", "W1", "b1"}, errors
+    assert all(errors[name] < 1e-7 for name in ("Z2", "W2", "b2")), errors
+
+
+def test_notebook_gradient_check_flags_a_wrong_activation_derivative_from_dZ1_on(nb, monkeypatch):
+    correct_backward = nb.backward
+    monkeypatch.setattr(nb, "backward", lambda *args: correct_backward(*args, activation_derivative=np.sign))
+    errors = nb.gradient_check(np.random.default_rng(0))   # sign(z) is -1, not 0, where z < 0
+    assert {name for name, error in errors.items() if error > 1e-2} == {"Z1", "W1", "b1"}, errors
 
 
 def _bias_summed_over_everything(grads, P, Y, cache, params, l2):
@@ -127,12 +253,13 @@ def test_gradient_comparison_catches_a_deliberately_broken_gradient(nb, break_gr
     assert all(error < 1e-6 for name, error in errors.items() if name != broken), errors
 
 
-def test_gradients_have_the_shapes_of_their_parameters(nb):
+def test_gradients_have_the_shapes_of_their_tensors(nb):
     params = nb.init_params(784, 64, 10, np.random.default_rng(0))
     X = np.random.default_rng(1).random((3, 784), dtype=np.float32)
     Z2, cache = nb.forward(X, params)
     grads = nb.backward(nb.softmax(Z2), nb.one_hot(np.array([0, 5, 9]), 10), cache, params, 1e-4)
-    assert {name: grad.shape for name, grad in grads.items()} == PARAM_SHAPES
+    assert {name: grad.shape for name, grad in grads.items()} == {**PARAM_SHAPES, "Z2": (3, 10), "A1": (3, 64),
+                                                                  "Z1": (3, 64)}
 
 
 # --- Softmax, log-softmax, cross-entropy ---------------------------------------------------------
@@ -254,6 +381,43 @@ def test_forward_computes_a_relu_network_by_hand(nb):
     np.testing.assert_allclose(Z2, [[1.0]])
 
 
+def test_forward_uses_the_activation_it_is_given(nb):
+    X, _, params = small_problem()
+    Z2, (_, Z1, A1) = nb.forward(X, params, activation=np.tanh)
+    np.testing.assert_allclose(A1, np.tanh(X @ params["W1"] + params["b1"]), rtol=1e-12)
+    np.testing.assert_allclose(Z2, A1 @ params["W2"] + params["b2"], rtol=1e-12)
+
+
+def test_relu_and_its_derivative_by_hand(nb):
+    z = np.array([-2.0, -0.5, 0.0, 0.5, 2.0], dtype=np.float32)
+    np.testing.assert_array_equal(nb.relu(z), [0, 0, 0, 0.5, 2])
+    np.testing.assert_array_equal(nb.relu_derivative(z), [0, 0, 0, 1, 1])   # 0 at the kink, as the notebook says
+    assert nb.relu_derivative(z).dtype == np.float32
+
+
+def test_sigmoid_is_the_logistic_function_and_finite_for_extreme_scores(nb):
+    z = np.linspace(-30, 30, 61)
+    np.testing.assert_allclose(nb.sigmoid(z), 1 / (1 + np.exp(-z)), rtol=1e-12, atol=1e-15)
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        np.testing.assert_array_equal(nb.sigmoid(np.array([-1000.0, 0.0, 1000.0])), [0.0, 0.5, 1.0])
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu", "identity"])
+def test_activation_derivative_matches_central_differences(nb, name):
+    g, dg = {"sigmoid": (nb.sigmoid, nb.sigmoid_derivative), "tanh": (np.tanh, nb.tanh_derivative),
+             "relu": (nb.relu, nb.relu_derivative), "identity": (nb.identity, nb.identity_derivative)}[name]
+    z = np.array([-4.0, -1.3, -0.2, 0.3, 1.1, 5.0])          # away from ReLU's kink
+    numerical = np.array([(g(np.array([v + 1e-6])) - g(np.array([v - 1e-6])))[0] / 2e-6 for v in z])
+    np.testing.assert_allclose(dg(z), numerical, rtol=1e-6, atol=1e-9)
+
+
+def test_without_an_activation_the_two_layers_are_one_linear_map(nb):
+    X, _, params = small_problem()
+    Z2 = nb.forward(X, params, activation=nb.identity)[0]
+    W, b = params["W1"] @ params["W2"], params["b1"] @ params["W2"] + params["b2"]
+    np.testing.assert_allclose(Z2, X @ W + b, rtol=1e-10, atol=1e-12)
+
+
 def test_predict_and_accuracy_take_the_highest_score(nb):
     params = {"W1": np.eye(3), "b1": np.zeros(3), "W2": np.eye(3), "b2": np.zeros(3)}
     predicted = nb.predict(np.array([[0.1, 0.9, 0.2], [3.0, 1.0, 2.0], [0.0, 0.0, 5.0]]), params)
@@ -312,10 +476,14 @@ def test_shift_keeps_uint8_shape_and_leaves_its_input_alone(nb):
 
 
 def test_cosine_learning_rate_starts_at_peak_halves_midway_and_ends_at_zero(nb):
-    assert nb.cosine_learning_rate(0, 100, 0.1) == pytest.approx(0.1, rel=1e-12)
-    assert nb.cosine_learning_rate(50, 100, 0.1) == pytest.approx(0.05, rel=1e-12)
-    assert nb.cosine_learning_rate(25, 100, 0.1) == pytest.approx(0.05 * (1 + np.sqrt(0.5)), rel=1e-12)
-    assert nb.cosine_learning_rate(100, 100, 0.1) == pytest.approx(0.0, abs=1e-15)
+    assert nb.learning_rate_at(0, 100, 0.1, "cosine") == pytest.approx(0.1, rel=1e-12)
+    assert nb.learning_rate_at(50, 100, 0.1, "cosine") == pytest.approx(0.05, rel=1e-12)
+    assert nb.learning_rate_at(25, 100, 0.1, "cosine") == pytest.approx(0.05 * (1 + np.sqrt(0.5)), rel=1e-12)
+    assert nb.learning_rate_at(100, 100, 0.1, "cosine") == pytest.approx(0.0, abs=1e-15)
+
+
+def test_constant_learning_rate_stays_at_peak(nb):
+    assert [nb.learning_rate_at(step, 100, 0.1, "constant") for step in (0, 50, 100)] == [0.1, 0.1, 0.1]
 
 
 def test_sgd_momentum_step_matches_two_steps_by_hand(nb):
@@ -333,6 +501,35 @@ def test_sgd_momentum_step_matches_two_steps_by_hand(nb):
     assert params["W"] is W  # updated in place
 
 
+# --- Vanishing gradients and timing -----------------------------------------------------------
+
+
+def test_weight_gradient_size_of_a_single_zero_layer_by_hand(nb):
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((6, 5)), np.eye(4)[[0, 1, 2, 3, 0, 1]]
+    sizes = nb.weight_gradient_sizes(np.tanh, nb.tanh_derivative, lambda n: 0.0, X, Y, rng, depth=1)
+    dW = X.T @ (np.full((6, 4), 0.25) - Y) / 6      # zero weights: every class gets probability 1/4
+    assert sizes == [pytest.approx(np.sqrt(np.mean(dW ** 2)), rel=1e-12)]
+
+
+def test_sigmoid_gradients_vanish_towards_the_input_and_relu_gradients_do_not(nb):
+    rng = np.random.default_rng(0)
+    X, Y = rng.random((64, 784)), np.eye(10)[rng.integers(0, 10, 64)]
+    sigmoid = nb.weight_gradient_sizes(nb.sigmoid, nb.sigmoid_derivative, lambda n: 1 / n, X, Y, rng)
+    relu = nb.weight_gradient_sizes(nb.relu, nb.relu_derivative, lambda n: 2 / n, X, Y, rng)
+    assert len(sigmoid) == len(relu) == 8
+    assert sigmoid[0] / sigmoid[-1] < 1e-2        # each sigmoid layer multiplies the gradient by 1/4 or less
+    assert 0.1 < relu[0] / relu[-1] < 10
+
+
+def test_seconds_per_call_calls_the_function_repeats_times_and_returns_the_median(nb, monkeypatch):
+    clock = iter([0.0, 5.0, 10.0, 11.0, 20.0, 22.0])     # calls of 5 s, 1 s and 2 s: mean 2.67, median 2
+    monkeypatch.setattr(nb, "time", types.SimpleNamespace(perf_counter=lambda: next(clock)))   # only the notebook's
+    calls = []
+    assert nb.seconds_per_call(lambda: calls.append(1), repeats=3) == 2.0
+    assert len(calls) == 3
+
+
 # --- Evaluation ----------------------------------------------------------------------------------
 
 
@@ -342,11 +539,89 @@ def test_confusion_matrix_counts_true_class_rows_by_predicted_columns(nb):
     np.testing.assert_array_equal(counts, [[1, 1, 0], [0, 1, 0], [1, 0, 2]])
     np.testing.assert_array_equal(counts.sum(axis=1), np.bincount(labels))
 
+def test_nearest_mean_picks_the_class_of_the_closest_mean_image(nb):
+    means = np.array([[0.0, 0.0], [1.0, 1.0], [0.0, 3.0]])
+    X = np.array([[0.1, 0.2], [0.9, 1.4], [0.2, 2.5], [0.6, 0.6], [-1.0, 1.6]])
+    by_hand = np.argmin(((X[:, None, :] - means[None, :, :]) ** 2).sum(axis=2), axis=1)
+    np.testing.assert_array_equal(nb.nearest_mean(X, means), by_hand)
+    assert list(by_hand) == [0, 1, 2, 1, 2]
+
+
+def test_reliability_bins_by_confidence_and_weights_the_gaps_by_share(nb):
+    confidence, correct = np.array([1.0, 0.95, 0.55, 0.15]), np.array([True, False, True, True])
+    share, mean_confidence, bin_accuracy, ece = nb.reliability(confidence, correct)
+    np.testing.assert_allclose(share, [0, 0.25, 0, 0, 0, 0.25, 0, 0, 0, 0.5])   # confidence 1 is in the last bin
+    np.testing.assert_allclose(mean_confidence[[1, 5, 9]], [0.15, 0.55, 0.975])
+    np.testing.assert_allclose(bin_accuracy[[1, 5, 9]], [1.0, 1.0, 0.5])
+    assert ece == pytest.approx(0.25 * 0.85 + 0.25 * 0.45 + 0.5 * 0.475)
+
+
+def test_coverage_curve_counts_the_answers_at_or_above_each_threshold(nb):
+    coverage, answered_accuracy = nb.coverage_curve(np.array([0.9, 0.6, 0.3]), np.array([True, False, True]),
+                                                    [0.0, 0.6, 0.95])
+    np.testing.assert_allclose(coverage, [1, 2 / 3, 0])
+    np.testing.assert_allclose(answered_accuracy, [2 / 3, 1 / 2, np.nan])   # no answer: no accuracy
+
+
+def test_a_calibrated_predictor_has_an_ece_near_zero_and_an_over_confident_one_does_not(nb):
+    rng = np.random.default_rng(0)
+    confidence = rng.uniform(0.1, 1.0, 200_000)
+    calibrated = rng.random(confidence.shape) < confidence          # right with the probability it claims
+    over_confident = rng.random(confidence.shape) < confidence / 2  # right half as often as it claims
+    assert nb.reliability(confidence, calibrated)[3] < 0.01
+    assert nb.reliability(confidence, over_confident)[3] > 0.2
+
+
+def test_coverage_falls_as_the_threshold_rises_and_is_complete_at_zero(nb):
+    rng = np.random.default_rng(1)
+    confidence, correct = rng.random(1000), rng.random(1000) < 0.8
+    coverage, _ = nb.coverage_curve(confidence, correct, np.linspace(0, 1, 101))
+    assert coverage[0] == 1.0
+    assert np.all(np.diff(coverage) <= 0)
+
+
+def test_points_on_a_line_put_all_their_variance_on_the_first_principal_axis(nb):
+    t = np.linspace(-1, 1, 50)
+    A = np.outer(t, [1.0, 2.0, -2.0]) + [5.0, 0.0, 1.0]             # 50 points on one line in 3-D
+    points, shares = nb.pca_2d(A)
+    assert shares[0] == pytest.approx(1.0) and shares[1] == pytest.approx(0.0, abs=1e-12)
+    np.testing.assert_allclose(np.abs(points[:, 0]), 3 * np.abs(t), atol=1e-12)   # |direction| = 3
+
+
+def test_dilation_grows_a_pixel_into_a_3x3_block_and_erosion_shrinks_it_back(nb):
+    image = np.zeros((1, 7, 7), dtype=np.uint8)
+    image[0, 3, 3] = 200
+    block = np.zeros_like(image)
+    block[0, 2:5, 2:5] = 200
+    np.testing.assert_array_equal(nb.dilate(image), block)
+    np.testing.assert_array_equal(nb.erode(block), image)
+    np.testing.assert_array_equal(nb.stroke(image, 1), block)
+    np.testing.assert_array_equal(nb.stroke(block, -1), image)
+    np.testing.assert_array_equal(nb.stroke(image, 0), image)
+
+
+def test_pca_2d_projects_onto_the_directions_of_largest_spread(nb):
+    A = np.array([[3.0, 1.0, 5.0], [1.0, 1.0, 5.0], [2.0, 1.1, 5.0], [2.0, 0.9, 5.0]])   # spread: 2 in x, 0.2 in y
+    points, shares = nb.pca_2d(A)
+    np.testing.assert_allclose(np.abs(points), [[1, 0], [1, 0], [0, 0.1], [0, 0.1]], atol=1e-12)
+    np.testing.assert_allclose(shares, [2 / 2.02, 0.02 / 2.02])
+
+
+def test_accuracies_under_a_distortion_that_changes_nothing_are_the_plain_accuracies(nb, digits):
+    train_images, train_labels, _, _ = digits
+    networks = {"trained": run_train(nb, digits, epochs=1)[0], "initial": nb.init_params(784, 64, 10,
+                                                                                         np.random.default_rng(1))}
+    found = nb.accuracies_under(lambda images, level: nb.preprocess(images), 0, train_images, train_labels, networks,
+                                chunk_size=70)
+    assert found == {name: nb.accuracy(nb.predict(nb.preprocess(train_images), network), train_labels)
+                     for name, network in networks.items()}
+
+
 
 # --- Training ------------------------------------------------------------------------------------
 
-TRAIN_SETTINGS = dict(epochs=4, batch_size=32, learning_rate=0.1, momentum=0.9, l2=1e-4, max_shift=1,
-                      averaging=0.0, progress=False)
+RECIPE = dict(epochs=4, batch_size=32, learning_rate=0.1, schedule="cosine", momentum=0.9, l2=1e-4, shift=1,
+              averaging=0.0)
 
 
 @pytest.fixture(scope="module")
@@ -357,11 +632,13 @@ def digits(nb):
     return train_images, train_labels, nb.preprocess(val_images), val_labels
 
 
-def run_train(nb, digits, seed=0, params=None, **settings):
+def run_train(nb, digits, seed=0, params=None, **changes):
+    """train on `digits` by RECIPE with some of its settings changed; keyword options of train pass through."""
     train_images, train_labels, X_val, val_labels = digits
     params = nb.init_params(784, 64, 10, np.random.default_rng(1)) if params is None else params
-    return nb.train(params, train_images, train_labels, X_val, val_labels,
-                    rng=np.random.default_rng(seed), **{**TRAIN_SETTINGS, **settings})
+    options = {key: changes.pop(key) for key in ("forward", "backward", "augment", "on_epoch") if key in changes}
+    return nb.train(params, (train_images, train_labels), (X_val, val_labels), dict(RECIPE, **changes),
+                    np.random.default_rng(seed), progress=False, **options)
 
 
 def test_train_reaches_high_validation_accuracy_on_separable_digits(nb, digits):
@@ -372,6 +649,11 @@ def test_train_reaches_high_validation_accuracy_on_separable_digits(nb, digits):
 
 def test_train_with_weight_averaging_still_learns(nb, digits):
     _, history = run_train(nb, digits, epochs=6, averaging=0.9)
+    assert max(history["val_acc"]) >= 0.95
+
+
+def test_train_with_a_constant_learning_rate_and_without_shifts_still_learns(nb, digits):
+    _, history = run_train(nb, digits, schedule="constant", shift=0)
     assert max(history["val_acc"]) >= 0.95
 
 
@@ -391,7 +673,7 @@ def test_train_returns_the_parameters_of_the_best_validation_epoch(nb):
     train_labels[scrambled] = np.random.default_rng(6).integers(0, 10, scrambled.sum())
     X_val = nb.preprocess(val_images)
     best, history = run_train(nb, (train_images, train_labels, X_val, val_labels), epochs=12, l2=0.0,
-                              max_shift=0, batch_size=16, learning_rate=0.01)
+                              shift=0, batch_size=16, learning_rate=0.01)
     assert history["val_acc"][-1] < max(history["val_acc"]), "precondition: the last epoch must not be the best"
     assert nb.accuracy(nb.predict(X_val, best), val_labels) == max(history["val_acc"])
 
@@ -411,6 +693,49 @@ def test_train_does_not_mutate_the_params_passed_in(nb, digits):
     for name in params:
         np.testing.assert_array_equal(params[name], before[name])
         assert best[name] is not params[name]
+
+
+def test_train_checks_its_recipe_before_training(nb, digits):
+    epochs_seen = []
+    with pytest.raises(ValueError, match="BATCH_SIZE = 301 is larger than the 300 training images"):
+        run_train(nb, digits, batch_size=301, on_epoch=epochs_seen.append)
+    with pytest.raises(ValueError, match="MOMENTUM = 1.0 is not allowed"):
+        run_train(nb, digits, momentum=1.0, on_epoch=epochs_seen.append)
+    assert epochs_seen == []
+
+
+def test_a_diverging_run_raises_training_diverged_within_its_first_epoch(nb, digits):
+    with pytest.raises(nb.TrainingDiverged) as error:
+        run_train(nb, digits, learning_rate=50.0)
+    assert isinstance(error.value, FloatingPointError)
+    assert "diverged in epoch 1, step" in str(error.value) and "LEARNING_RATE = 50" in str(error.value)
+
+
+def forward_replacing_the_scores_at_step(nb, step, scores):
+    """The notebook's forward, except that its `step`-th call returns scores(Z) instead of Z."""
+    calls = []
+
+    def forward(X, params):
+        calls.append(X)
+        Z, cache = nb.forward(X, params)
+        return (scores(Z) if len(calls) == step else Z), cache
+    return forward
+
+
+def test_a_nan_loss_stops_training_at_the_step_where_it_appears(nb, digits):
+    forward = forward_replacing_the_scores_at_step(nb, 3, lambda Z: Z * np.nan)
+    with pytest.raises(nb.TrainingDiverged, match=r"in epoch 1, step 3 of 9: the batch loss was nan"):
+        run_train(nb, digits, forward=forward)
+
+
+def test_a_loss_more_than_divergence_factor_times_the_first_stops_training(nb, digits, monkeypatch):
+    def sure_of_class_0(Z):          # a loss of 1000 for every image of another class: about 900
+        return np.where(np.arange(10) == 0, 1000.0, 0.0) + 0 * Z
+
+    with pytest.raises(nb.TrainingDiverged, match=r"in epoch 1, step 2 of 9: the batch loss was \d"):
+        run_train(nb, digits, forward=forward_replacing_the_scores_at_step(nb, 2, sure_of_class_0))
+    monkeypatch.setattr(nb, "DIVERGENCE_FACTOR", 1000)     # 900 is less than 1000 times the first loss
+    run_train(nb, digits, epochs=1, forward=forward_replacing_the_scores_at_step(nb, 2, sure_of_class_0))
 
 
 # --- Saving and loading --------------------------------------------------------------------------
@@ -450,15 +775,27 @@ def test_saved_extras_are_plain_arrays_readable_without_pickle(nb, params, tmp_p
         np.testing.assert_array_equal(data["history_val_acc"], extras["history_val_acc"])
 
 
-def test_save_params_never_writes_a_file_that_needs_pickle(nb, params, tmp_path):
-    path = tmp_path / "model.npz"
-    try:
-        nb.save_params(path, params, note=None, settings={"epochs": 100})  # object arrays if kept as is
-    except (TypeError, ValueError):
-        pass
-    if path.exists():
-        with np.load(path, allow_pickle=False) as data:
-            assert not [key for key in data.files if data[key].dtype.hasobject]  # raises if pickled
+@pytest.mark.parametrize("extra", [dict(note=None), dict(settings={"epochs": 100})])
+def test_save_params_refuses_values_that_would_need_pickle_and_writes_nothing(nb, params, tmp_path, extra):
+    with pytest.raises(TypeError, match=f"{next(iter(extra))}: cannot save a"):
+        nb.save_params(tmp_path / "model.npz", params, **extra)   # np.savez would store them as pickles
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("bad_value", [np.nan, np.inf, -np.inf])
+def test_save_params_refuses_non_finite_weights_and_writes_nothing(nb, params, tmp_path, bad_value):
+    params["W2"][3, 4] = bad_value
+    with pytest.raises(ValueError, match=r"W2 holds 1 numbers that are nan or inf.*model.npz was not written"):
+        nb.save_params(tmp_path / "model.npz", params)
+    assert os.listdir(tmp_path) == []
+
+
+def test_refusing_non_finite_weights_keeps_the_file_saved_before(nb, params, tmp_path):
+    nb.save_params(tmp_path / "model.npz", params)
+    with pytest.raises(ValueError):
+        nb.save_params(tmp_path / "model.npz", dict(params, b1=np.full_like(params["b1"], np.nan)))
+    assert os.listdir(tmp_path) == ["model.npz"]
+    np.testing.assert_array_equal(nb.load_params(tmp_path / "model.npz")["b1"], params["b1"])
 
 
 def test_wrong_shape_is_rejected_naming_the_array_and_both_shapes(nb, params, tmp_path):
@@ -476,15 +813,16 @@ def test_other_output_size_is_rejected_naming_the_array_and_both_shapes(nb, para
 
 def test_zero_dimensional_weights_are_rejected_with_value_error(nb, params, tmp_path):
     path = save_raw(tmp_path / "model.npz", params, W1=np.float32(1.0))
-    with pytest.raises(ValueError, match="W1"):
+    with pytest.raises(ValueError, match="model.npz"):
         nb.load_params(path)
 
 
 @pytest.mark.parametrize("name", ["W1", "b1", "W2", "b2"])
-def test_missing_array_is_rejected_naming_it(nb, params, tmp_path, name):
+def test_missing_array_is_rejected_listing_the_arrays_the_file_holds(nb, params, tmp_path, name):
     path = save_raw(tmp_path / "model.npz", params, **{name: None})
-    with pytest.raises(ValueError, match=name):
+    with pytest.raises(ValueError) as error:
         nb.load_params(path)
+    assert f"holds {sorted(set(params) - {name})}" in str(error.value)
 
 
 def test_missing_file_raises_file_not_found(nb, tmp_path):
@@ -571,8 +909,25 @@ def test_failed_save_keeps_the_existing_file_and_leaves_no_temporary_file(nb, pa
     path = tmp_path / "model.npz"
     nb.save_params(path, params)
     other = {name: value + 1 for name, value in params.items()}
-    with pytest.raises(Exception):
+    with pytest.raises(TypeError):
         nb.save_params(path, other, unsaveable=lambda: None)  # cannot be written as a plain array
+    assert os.listdir(tmp_path) == ["model.npz"]
+    np.testing.assert_array_equal(nb.load_params(path)["W1"], params["W1"])
+
+
+def test_a_save_that_fails_while_writing_keeps_the_existing_file_and_leaves_no_temporary_file(nb, params, tmp_path,
+                                                                                             monkeypatch):
+    path = tmp_path / "model.npz"
+    nb.save_params(path, params)
+
+    def writes_half_then_fails(file, **arrays):
+        file.write(b"PK\x03\x04 half a file")
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(nb.np, "savez", writes_half_then_fails)
+    with pytest.raises(OSError, match="No space left"):
+        nb.save_params(path, {name: value + 1 for name, value in params.items()})
+    monkeypatch.undo()
     assert os.listdir(tmp_path) == ["model.npz"]
     np.testing.assert_array_equal(nb.load_params(path)["W1"], params["W1"])
 
