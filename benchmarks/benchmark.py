@@ -32,7 +32,7 @@ ACCURACY_TARGETS = (0.975, 0.98)
 REFERENCE_BATCH_SIZE = 128   # the learning rate is scaled linearly with the batch size relative to this
 FLOOR_REPEATS = 3            # a floor timing is the fastest of this many passes over an epoch's products
 TORCH_WARM_UP_STEPS = 20     # untimed steps before PyTorch is timed (thread pool, allocator)
-STEP_PIECES = ("shift_images", "preprocess", "forward", "cross_entropy", "softmax", "backward",   # what `train`
+STEP_PIECES = ("random_shift", "preprocess", "forward", "cross_entropy", "softmax", "backward",   # what `train`
                "learning_rate_at", "sgd_momentum_step", "update_average")                  # calls each step
 # What --quick changes: a tiny configuration (seconds), its plot in git-ignored benchmarks/results/
 QUICK = dict(rounds=2, epochs_per_round=1, epochs=2, scaling_epochs=1, scaling_timing_runs=1, hidden_sizes=[32, 64],

@@ -47,7 +47,7 @@ def quick_run(synthetic_mnist_dir, tmp_path_factory):
 
 def save_like_the_notebook(nb, path, layer_sizes, test_accuracy, history=HISTORY):
     """The model file as section 9 (or 12) of the notebook writes it, with the notebook's save_params."""
-    params = nb.init_network(layer_sizes, np.random.default_rng(0))
+    params = nb.fold_batch_norm(nb.build_network(layer_sizes, np.random.default_rng(0)))
     nb.save_params(path, params, seed=0, dataset="mnist", test_accuracy=test_accuracy, epochs=len(history["epoch"]),
                    **{f"history_{key}": values for key, values in history.items()})
 
@@ -166,7 +166,7 @@ def test_run_notebook_fails_loudly_without_the_deep_model_file_only_if_deep_epoc
 
 
 def test_run_notebook_fails_loudly_when_a_saved_value_is_missing(nb, tmp_path):
-    nb.save_params(tmp_path / "mnist_model.npz", nb.init_network([784, 4, 10], np.random.default_rng(0)),
+    nb.save_params(tmp_path / "mnist_model.npz", nb.fold_batch_norm(nb.build_network([784, 4, 10], np.random.default_rng(0))),
                    test_accuracy=0.98, history_epoch=[1.0], history_val_acc=[0.98])   # no history_seconds
     with pytest.raises(ValueError, match="holds no history_seconds"):
         run_notebook.read_results(tmp_path, "mnist", deep_epochs=0)

@@ -1,133 +1,321 @@
-"""The deeper networks of section 12: any number of layers, inverted dropout, their gradient check,
-training with the notebook's own `train`, and saving and loading them."""
+"""Section 12: the layers (Linear, ReLU, Dropout, BatchNorm) and NeuralNetwork, each backward pass against
+finite differences in float64 and each check shown to catch a deliberate mistake; training a network of
+layers by section 5's recipe (train_network); folding batch normalization into plain arrays; the
+distortions; saving and loading deep networks."""
+
+import copy
 
 import numpy as np
 import pytest
 
 from conftest import synthetic_digits
 
+TOLERANCE = 1e-6          # float64 central differences on these small problems give about 1e-9
 
-def two_layer_problem(nb, seed=0, m=32):
+
+def passes(errors, skip=()):
+    return all(error < TOLERANCE for name, error in errors.items() if name not in skip)
+
+
+def batch_norm_with_parameters(nb, rng, n=4):
+    layer = nb.BatchNorm(n, dtype=np.float64)
+    layer.params["gamma"][:] = rng.uniform(0.5, 2.0, n)
+    layer.params["beta"][:] = rng.standard_normal(n)
+    return layer
+
+
+def batch_norm_missing_the_variance_term(nb, n):
+    """A BatchNorm whose backward leaves out the term through σ²: dx = (γ/s)(dy - dβ/m)."""
+    class MissesTheVarianceTerm(nb.BatchNorm):
+        def backward(self, d_out):
+            super().backward(d_out)
+            return self.params["gamma"] * self.inv_std * (d_out - self.grads["beta"] / len(d_out))
+
+    return MissesTheVarianceTerm(n, dtype=np.float64)
+
+
+def small_network(nb, rng, layer=None):
+    """Linear, BatchNorm, ReLU, Dropout, Linear in float64, the batch norm's beta non-zero so no unit is dead."""
+    net = nb.NeuralNetwork([nb.Linear(6, 5, rng, np.float64), layer or nb.BatchNorm(5, dtype=np.float64), nb.ReLU(),
+                            nb.Dropout(0.3, np.random.default_rng(5)), nb.Linear(5, 4, rng, np.float64)])
+    net.layers[1].params["beta"][:] = rng.standard_normal(5)
+    return net
+
+
+# --- the layers, one at a time -------------------------------------------------------------------------
+
+def test_linear_is_he_initialised_with_zero_bias(nb):
+    layer = nb.Linear(784, 512, np.random.default_rng(0))
+    assert layer.params["W"].shape == (784, 512) and layer.params["W"].dtype == np.float32
+    assert layer.params["W"].std() == pytest.approx(np.sqrt(2 / 784), rel=0.02)
+    assert not layer.params["b"].any()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_linear_relu_and_dropout_backward_match_finite_differences(nb, seed):
     rng = np.random.default_rng(seed)
+    X = rng.standard_normal((7, 5))
+    for layer in (nb.Linear(5, 3, rng, np.float64), nb.ReLU(), nb.Dropout(0.5, np.random.default_rng(seed))):
+        errors = nb.layer_gradient_check(layer, X.copy(), rng)
+        assert sorted(errors) == sorted(["X", *layer.params]) and passes(errors), (type(layer).__name__, errors)
+
+
+def test_linear_backward_without_input_gradient_fills_its_grads_only(nb):
+    rng = np.random.default_rng(0)
+    layer, X = nb.Linear(5, 3, rng, np.float64, input_gradient=False), rng.standard_normal((4, 5))
+    layer.forward(X, training=True)
+    d_out = rng.standard_normal((4, 3))
+    assert layer.backward(d_out) is None
+    np.testing.assert_allclose(layer.grads["W"], X.T @ d_out)
+
+
+def test_dropout_keeps_the_expected_activation_and_is_the_identity_when_not_training(nb):
+    X = np.ones((400, 300), dtype=np.float32)
+    layer = nb.Dropout(0.3, np.random.default_rng(0))
+    out = layer.forward(X, training=True)
+    assert set(np.unique(out)) == {0.0, np.float32(1 / 0.7)}
+    assert (out == 0).mean() == pytest.approx(0.3, abs=0.01) and out.mean() == pytest.approx(1.0, abs=0.01)
+    assert layer.forward(X, training=False) is X and nb.Dropout(0.0, np.random.default_rng(0)).forward(X, True) is X
+
+
+def test_dropout_draws_its_masks_from_its_own_generator(nb):
+    X = np.ones((20, 30))
+    first, second = nb.Dropout(0.5, np.random.default_rng(7)), nb.Dropout(0.5, np.random.default_rng(7))
+    np.testing.assert_array_equal(first.forward(X, True), second.forward(X, True))
+    generator = np.random.default_rng(7)
+    assert nb.Dropout(0.5, generator).rng is generator
+
+
+def test_the_layer_check_catches_a_dropout_backward_that_ignores_its_mask(nb):
+    class IgnoresTheMask(nb.Dropout):
+        def backward(self, d_out):
+            return d_out
+
+    rng = np.random.default_rng(0)
+    errors = nb.layer_gradient_check(IgnoresTheMask(0.5, np.random.default_rng(1)), rng.standard_normal((6, 5)), rng)
+    assert errors["X"] > 0.1
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_batch_norm_backward_matches_finite_differences_in_training_mode(nb, seed):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((8, 4)) * [1.0, 5.0, 0.1, 2.0] + [0.0, 3.0, -2.0, 1.0]
+    errors = nb.layer_gradient_check(batch_norm_with_parameters(nb, rng), X, rng)
+    assert sorted(errors) == ["X", "beta", "gamma"] and passes(errors), errors
+
+
+def test_in_inference_the_layers_remember_nothing_for_a_backward_pass(nb):
+    rng = np.random.default_rng(0)
+    net = nb.build_network([20, 8, 3], rng, batch_norm=True, dropout=0.5)
+    net.forward(rng.standard_normal((5, 20)))
+    assert [vars(layer).keys() & {"X", "positive", "X_hat", "inv_std"} for layer in net.layers] == [set()] * 5
+    assert net.layers[3].mask is None                    # and dropout drew no mask
+
+
+def test_the_layer_check_catches_a_batch_norm_backward_missing_the_variance_term(nb):
+    rng = np.random.default_rng(0)
+    layer = batch_norm_missing_the_variance_term(nb, 4)
+    layer.params["gamma"][:] = rng.uniform(0.5, 2.0, 4)
+    errors = nb.layer_gradient_check(layer, rng.standard_normal((8, 4)), rng)
+    assert errors["X"] > 0.01 and errors["gamma"] < TOLERANCE and errors["beta"] < TOLERANCE
+
+
+def test_batch_norm_standardises_each_feature_over_the_batch_in_training(nb):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((256, 3)) * [1.0, 50.0, 0.01] + [5.0, -3.0, 100.0]
+    out = nb.BatchNorm(3, dtype=np.float64).forward(X, training=True)
+    np.testing.assert_allclose(out.mean(axis=0), 0, atol=1e-9)
+    variance = X.var(axis=0)
+    np.testing.assert_allclose(out.var(axis=0), variance / (variance + 1e-5), rtol=1e-9)   # eps matters for the last
+
+
+def test_batch_norm_in_inference_uses_the_running_statistics(nb):
+    rng = np.random.default_rng(0)
+    layer = nb.BatchNorm(3, dtype=np.float64)
+    batches = [rng.standard_normal((64, 3)) * [1, 2, 3] + [4, 5, 6] for _ in range(30)]
+    mean, var = np.zeros(3), np.ones(3)
+    for batch in batches:
+        layer.forward(batch, training=True)
+        mean, var = 0.9 * mean + 0.1 * batch.mean(axis=0), 0.9 * var + 0.1 * batch.var(axis=0)
+    np.testing.assert_allclose(layer.running_mean, mean)
+    np.testing.assert_allclose(layer.running_var, var)
+    X = rng.standard_normal((5, 3))
+    before = layer.running_mean.copy()
+    out = layer.forward(X)
+    np.testing.assert_allclose(out, (X - mean) / np.sqrt(var + layer.eps))      # gamma 1, beta 0
+    np.testing.assert_array_equal(layer.running_mean, before)                   # inference changes nothing
+    np.testing.assert_allclose(layer.forward(X[:1]), out[:1])                   # one image alone: the same answer
+
+
+# --- the network of layers -----------------------------------------------------------------------------
+
+def test_the_flat_parameters_are_the_layers_own_arrays_named_as_before(nb):
+    net = nb.build_network([784, 32, 16, 10], np.random.default_rng(0), batch_norm=True, dropout=0.2)
+    assert [type(layer).__name__ for layer in net.layers] == [
+        "Linear", "BatchNorm", "ReLU", "Dropout", "Linear", "BatchNorm", "ReLU", "Dropout", "Linear"]
+    assert list(net.params) == ["W1", "b1", "gamma1", "beta1", "W2", "b2", "gamma2", "beta2", "W3", "b3"]
+    assert list(net.statistics) == ["running_mean1", "running_var1", "running_mean2", "running_var2"]
+    assert net.params["W2"] is net.layers[4].params["W"] and net.statistics["running_var2"] is net.layers[5].running_var
+    assert [layer.input_gradient for layer in net.layers if isinstance(layer, nb.Linear)] == [False, True, True]
+
+
+def test_section_5s_optimiser_pieces_update_the_layers_through_the_flat_dictionary(nb):
+    net = nb.build_network([20, 8, 3], np.random.default_rng(0), batch_norm=True)
+    before = copy.deepcopy(net)
+    grads = {name: np.ones_like(value) for name, value in net.params.items()}
+    velocity = {name: np.zeros_like(value) for name, value in net.params.items()}
+    nb.sgd_momentum_step(net.params, grads, velocity, 0.5, 0.9)
+    for layer, old in zip(net.layers, before.layers):
+        for name in layer.params:
+            np.testing.assert_allclose(layer.params[name], old.params[name] - 0.5)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_whole_network_of_every_layer_kind_matches_finite_differences(nb, seed):
+    rng = np.random.default_rng(seed)
+    net = small_network(nb, rng)
+    X, Y = rng.standard_normal((10, 6)), nb.one_hot(rng.integers(0, 4, 10), 4).astype(np.float64)
+    errors = nb.network_gradient_check(net, X, Y)
+    assert sorted(errors) == sorted(net.params)
+    assert passes(errors, skip={"b1"}), errors          # b1 comes before batch norm: its gradient is 0 ...
+    checked = copy.deepcopy(net)
+    checked.backward((nb.softmax(checked.forward(X, training=True)) - Y) / len(Y))
+    assert np.abs(checked.grads["b1"]).max() < 1e-12    # ... and backward says so
+
+
+def test_the_network_check_catches_a_batch_norm_backward_missing_the_variance_term(nb):
+    rng = np.random.default_rng(0)
+    net = small_network(nb, rng, batch_norm_missing_the_variance_term(nb, 5))
+    X, Y = rng.standard_normal((10, 6)), nb.one_hot(rng.integers(0, 4, 10), 4).astype(np.float64)
+    assert nb.network_gradient_check(net, X, Y)["W1"] > 0.01
+
+
+def test_the_two_layer_network_as_layers_gives_forwards_scores_and_backwards_gradients(nb):
+    rng = np.random.default_rng(0)
     params = nb.init_params(784, 16, 10, rng)
     params["b1"] += rng.standard_normal(16).astype(np.float32) * 0.1
-    X = rng.random((m, 784), dtype=np.float32)
-    Y = nb.one_hot(rng.integers(0, 10, size=m), 10)
-    return params, X, Y
-
-
-def test_init_network_has_a_weight_matrix_and_a_bias_per_layer_with_he_scale(nb):
-    params = nb.init_network([784, 512, 256, 10], np.random.default_rng(0))
-    assert {name: value.shape for name, value in params.items()} == {
-        "W1": (784, 512), "b1": (512,), "W2": (512, 256), "b2": (256,), "W3": (256, 10), "b3": (10,)}
-    assert all(value.dtype == np.float32 for value in params.values())
-    assert params["W1"].std() == pytest.approx(np.sqrt(2 / 784), rel=0.02)
-    assert params["W2"].std() == pytest.approx(np.sqrt(2 / 512), rel=0.02)
-    assert not any(params[f"b{l}"].any() for l in (1, 2, 3))
-
-
-def test_two_layers_deep_forward_and_backward_equal_forward_and_backward(nb):
-    params, X, Y = two_layer_problem(nb)
+    X, Y = rng.random((32, 784), dtype=np.float32), nb.one_hot(rng.integers(0, 10, size=32), 10)
+    net = nb.build_network([784, 16, 10], rng)
+    for name, value in net.params.items():
+        value[...] = params[name]
     Z, cache = nb.forward(X, params)
-    Z_deep, cache_deep = nb.deep_forward(X, params)
-    np.testing.assert_array_equal(Z_deep, Z)
     grads = nb.backward(nb.softmax(Z), Y, cache, params, 1e-3)
-    grads_deep = nb.deep_backward(nb.softmax(Z_deep), Y, cache_deep, params, 1e-3)
-    for name in params:
-        np.testing.assert_array_equal(grads_deep[name], grads[name])
+    np.testing.assert_array_equal(net.forward(X), Z)
+    net.forward(X, training=True)
+    net.backward((nb.softmax(Z) - Y) / len(Y))
+    for name, grad in net.grads.items():
+        np.testing.assert_allclose(grad + (1e-3 * params[name] if name[0] == "W" else 0), grads[name], rtol=1e-6)
 
 
-@pytest.mark.parametrize("seed", range(6))
-@pytest.mark.parametrize("dropout", [0.0, 0.5])
-def test_deep_gradient_check_passes(nb, seed, dropout):
-    errors = nb.deep_gradient_check(np.random.default_rng(seed), dropout=dropout)
-    assert sorted(errors) == sorted(f"{kind}{l}" for l in range(1, 5) for kind in "Wb")
-    assert max(errors.values()) < 1e-5, errors   # a ReLU kink can push one entry above 1e-7
+# --- training a network of layers ----------------------------------------------------------------------
+
+RECIPE = dict(epochs=4, batch_size=64, learning_rate=0.2, schedule="cosine", momentum=0.9, l2=1e-4, shift=1,
+              averaging=0.9)
 
 
-def test_deep_gradient_check_catches_a_backward_pass_that_forgets_the_dropout_mask(nb, monkeypatch):
-    correct_backward = nb.deep_backward
-
-    def forgets_the_mask(P, Y, cache, params, l2):
-        return correct_backward(P, Y, [(A, Z, None) for A, Z, _ in cache], params, l2)
-
-    monkeypatch.setattr(nb, "deep_backward", forgets_the_mask)
-    errors = nb.deep_gradient_check(np.random.default_rng(0), dropout=0.5)
-    assert max(errors.values()) > 1e-2
-
-
-def test_dropout_masks_hidden_layers_only_and_keeps_the_expected_activation(nb):
+@pytest.fixture(scope="module")
+def digits_data():
     rng = np.random.default_rng(0)
-    params = nb.init_network([50, 400, 300, 10], rng)
-    X = rng.random((500, 50), dtype=np.float32)
-    _, cache = nb.deep_forward(X, params, dropout=0.3, rng=rng)
-    masks = [M for _, _, M in cache]
-    assert masks[-1] is None                               # never on the output scores
-    for M in masks[:-1]:
-        assert set(np.unique(M)) == {0, np.float32(1 / 0.7)}
-        assert np.mean(M == 0) == pytest.approx(0.3, abs=0.01)
-    A1_dropped, Z1 = cache[1][0], cache[0][1]
-    assert A1_dropped.mean() == pytest.approx(nb.relu(Z1).mean(), rel=0.02)   # inverted dropout
+    images, labels = synthetic_digits(640, rng, max_shift=1)
+    val_images, val_labels = synthetic_digits(200, rng, max_shift=1)
+    return (images, labels), (val_images, val_labels)
 
 
-def test_without_dropout_there_are_no_masks_and_the_pass_is_deterministic(nb):
+def test_train_network_fits_a_network_with_batch_norm_and_dropout(nb, digits_data):
+    (images, labels), (val_images, val_labels) = digits_data
     rng = np.random.default_rng(0)
-    params = nb.init_network([20, 8, 8, 3], rng)
-    X = rng.random((5, 20), dtype=np.float32)
-    Z, cache = nb.deep_forward(X, params)
-    assert all(M is None for _, _, M in cache)
-    np.testing.assert_array_equal(nb.deep_forward(X, params)[0], Z)
+    net = nb.build_network([784, 64, 32, 10], rng, batch_norm=True, dropout=0.2)
+    best, history = nb.train_network(net, (images, labels), (nb.preprocess(val_images), val_labels), RECIPE, rng,
+                                     progress=False)
+    assert best is not net and history["epoch"] == [1.0, 2.0, 3.0, 4.0]
+    assert max(history["val_acc"]) > 0.9
+    assert nb.evaluate(val_images, val_labels, best, nb.network_forward)[1] == max(history["val_acc"])
+    assert not np.array_equal(best.statistics["running_mean1"], net.statistics["running_mean1"])   # averaged
 
 
-def test_l2_penalty_counts_every_weight_matrix_and_no_bias(nb):
-    params = {"W1": np.ones((2, 3)), "b1": np.ones(3), "W2": np.ones((3, 4)), "b2": np.ones(4),
-              "W3": np.full((4, 1), 2.0), "b3": np.ones(1)}
-    assert nb.l2_penalty(params, 0.5) == pytest.approx(0.25 * (6 + 12 + 16))
-
-
-DEEP_RECIPE = dict(epochs=4, batch_size=64, learning_rate=0.05, schedule="cosine", momentum=0.9, l2=1e-4, shift=1,
-                   averaging=0.9, dropout=0.2)
-
-
-def test_train_fits_a_three_layer_network_with_dropout(nb):
+def test_train_network_averages_the_batch_statistics_with_the_weights(nb, digits_data):
+    (images, labels), (val_images, val_labels) = digits_data
     rng = np.random.default_rng(0)
-    images, labels = synthetic_digits(1500, rng, max_shift=1)
-    val_images, val_labels = synthetic_digits(300, rng, max_shift=1)
-    params = nb.init_network([784, 64, 32, 10], rng)
-    best, history = nb.train(params, (images, labels), (nb.preprocess(val_images), val_labels), DEEP_RECIPE, rng,
-                             forward=nb.deep_forward, backward=nb.deep_backward, progress=False)
-    assert sorted(best) == sorted(params) and history["epoch"] == [1, 2, 3, 4]
-    assert max(history["val_acc"]) >= 0.95
-    predicted = nb.deep_forward(nb.preprocess(val_images), best)[0].argmax(axis=1)
-    assert nb.accuracy(predicted, val_labels) == max(history["val_acc"])   # the kept weights are the best epoch's
+    net = nb.build_network([784, 16, 10], rng, batch_norm=True)
+    start = copy.deepcopy(net)
+    best, _ = nb.train_network(net, (images, labels), (nb.preprocess(val_images), val_labels),
+                               dict(RECIPE, epochs=1, averaging=0.0), rng, progress=False)
+    for name, value in net.params.items():              # averaging 0: the average is the last weights
+        np.testing.assert_allclose(best.params[name], value, rtol=1e-6)
+    np.testing.assert_allclose(best.statistics["running_var1"], net.statistics["running_var1"], rtol=1e-6)
+    assert not np.allclose(net.statistics["running_var1"], start.statistics["running_var1"])
 
 
-def test_train_applies_the_recipes_dropout_while_training_and_none_when_evaluating(nb):
+def test_train_network_trains_on_what_distort_returns_for_every_batch(nb, digits_data):
+    (images, labels), (val_images, val_labels) = digits_data
     rng = np.random.default_rng(0)
-    images, labels = synthetic_digits(256, rng)
-    dropouts = []
+    seen = []
 
-    def deep_forward(X, params, **options):
-        dropouts.append(options.get("dropout", 0.0))
-        return nb.deep_forward(X, params, **options)
+    def blank(batch, generator):
+        seen.append(batch.shape)
+        return np.zeros(batch.shape, dtype=np.float32)
 
-    nb.train(nb.init_network([784, 16, 10], rng), (images, labels), (nb.preprocess(images[:50]), labels[:50]),
-             dict(DEEP_RECIPE, epochs=1, dropout=0.3), rng, forward=deep_forward, backward=nb.deep_backward,
-             progress=False)
-    assert dropouts == [0.3] * 4 + [0.0] * 2     # 4 training batches, then the two evaluations of the epoch
+    _, history = nb.train_network(nb.build_network([784, 16, 10], rng), (images, labels),
+                                  (nb.preprocess(val_images), val_labels), dict(RECIPE, epochs=2), rng, blank,
+                                  progress=False)
+    assert seen == [(64, 28, 28)] * 20
+    assert max(history["val_acc"]) < 0.3                 # blank images teach nothing about the digits
 
 
-def test_a_deep_network_saves_and_loads_back_with_its_shapes_checked(nb, tmp_path):
-    params = nb.init_network([784, 32, 16, 10], np.random.default_rng(0))
-    nb.save_params(tmp_path / "deep.npz", params, layer_sizes=[784, 32, 16, 10], dropout=0.2)
+def test_train_network_stops_a_diverging_run_and_refuses_bad_settings(nb, digits_data):
+    (images, labels), (val_images, val_labels) = digits_data
+    rng = np.random.default_rng(0)
+    val_set = (nb.preprocess(val_images), val_labels)
+    with pytest.raises(nb.TrainingDiverged, match="training diverged in epoch 1, step .* LEARNING_RATE = 1000"):
+        nb.train_network(nb.build_network([784, 16, 10], rng), (images, labels), val_set,
+                         dict(RECIPE, learning_rate=1000.0), rng, progress=False)
+    with pytest.raises(ValueError, match="BATCH_SIZE = 641 is larger than the 640 training images"):
+        nb.train_network(nb.build_network([784, 16, 10], rng), (images, labels), val_set,
+                         dict(RECIPE, batch_size=641), rng, progress=False)
+
+
+# --- folding batch normalization into plain arrays -------------------------------------------------------
+
+@pytest.mark.parametrize("dropout", [0.0, 0.3])
+def test_folded_plain_arrays_predict_what_the_network_predicts(nb, dropout):
+    rng = np.random.default_rng(0)
+    net = nb.build_network([784, 32, 16, 10], rng, batch_norm=True, dropout=dropout, dtype=np.float64)
+    for layer in net.layers:                            # trained-looking statistics, scales and shifts
+        if isinstance(layer, nb.BatchNorm):
+            n = len(layer.running_mean)
+            layer.running_mean[:], layer.running_var[:] = rng.standard_normal(n), rng.uniform(0.1, 4.0, n)
+            layer.params["gamma"][:], layer.params["beta"][:] = rng.uniform(0.5, 2, n), rng.standard_normal(n)
+        if isinstance(layer, nb.Linear):
+            layer.params["b"][:] = rng.standard_normal(layer.params["b"].shape)
+    X = rng.random((50, 784))
+    folded = nb.fold_batch_norm(net)
+    assert list(folded) == ["W1", "b1", "W2", "b2", "W3", "b3"]
+    np.testing.assert_allclose(nb.plain_forward(X, folded)[0], net.forward(X), rtol=1e-10, atol=1e-10)
+    A = X                                               # relu(...relu(x W1 + b1)...) WL + bL, written out
+    for l in (1, 2):
+        A = np.maximum(A @ folded[f"W{l}"] + folded[f"b{l}"], 0)
+    np.testing.assert_allclose(A @ folded["W3"] + folded["b3"], net.forward(X), rtol=1e-10, atol=1e-10)
+    assert folded["W1"] is not net.params["W1"]         # copies: the network is left as it was
+
+
+def test_folding_a_network_without_batch_norm_copies_its_arrays(nb):
+    net = nb.build_network([784, 8, 10], np.random.default_rng(0))
+    folded = nb.fold_batch_norm(net)
+    assert all(np.array_equal(folded[name], value) for name, value in net.params.items())
+
+
+def test_a_folded_network_saves_and_loads_back_with_plain_numpy(nb, tmp_path):
+    net = nb.build_network([784, 32, 16, 10], np.random.default_rng(0), batch_norm=True)
+    folded = nb.fold_batch_norm(net)
+    nb.save_params(tmp_path / "deep.npz", folded, layer_sizes=[784, 32, 16, 10], batch_norm=True)
+    with np.load(tmp_path / "deep.npz", allow_pickle=False) as data:
+        assert sorted(data.files) == sorted([*folded, "layer_sizes", "batch_norm"])
     loaded = nb.load_params(tmp_path / "deep.npz")
-    assert sorted(loaded) == sorted(params)                # the extras are not weights
-    for name in params:
-        np.testing.assert_array_equal(loaded[name], params[name])
+    assert all(np.array_equal(loaded[name], folded[name]) for name in folded)
 
 
 def test_a_deep_file_whose_layers_do_not_chain_is_rejected_naming_the_array(nb, tmp_path):
-    params = nb.init_network([784, 32, 16, 10], np.random.default_rng(0))
+    params = nb.fold_batch_norm(nb.build_network([784, 32, 16, 10], np.random.default_rng(0)))
     params["W2"] = np.zeros((31, 16), dtype=np.float32)   # layer 1 gives 32 values, layer 2 takes 31
     np.savez(tmp_path / "deep.npz", **params)
     with pytest.raises(ValueError, match=r"W2 has shape \(31, 16\).*784-32-16-10.*\(32, 16\)"):
@@ -135,7 +323,7 @@ def test_a_deep_file_whose_layers_do_not_chain_is_rejected_naming_the_array(nb, 
 
 
 def test_a_deep_file_with_a_missing_bias_is_rejected_listing_what_it_holds(nb, tmp_path):
-    params = nb.init_network([784, 32, 16, 10], np.random.default_rng(0))
+    params = nb.fold_batch_norm(nb.build_network([784, 32, 16, 10], np.random.default_rng(0)))
     del params["b3"]
     np.savez(tmp_path / "deep.npz", **params)
     with pytest.raises(ValueError, match=r"holds \['W1', 'W2', 'W3', 'b1', 'b2'\], but a model file holds"):
@@ -147,6 +335,8 @@ def test_a_file_without_any_weights_is_rejected(nb, tmp_path):
     with pytest.raises(ValueError, match="holds no weights"):
         nb.load_params(tmp_path / "empty.npz")
 
+
+# --- the distortions -----------------------------------------------------------------------------------
 
 class HighestValues:
     """Stands in for a NumPy generator whose uniform() always returns the top of the range."""
@@ -165,19 +355,19 @@ def digits():
     return images
 
 
-def test_random_affine_without_distortion_returns_the_images(nb, digits):
-    out = nb.random_affine(digits, np.random.default_rng(0), 0, 0, 0)
+def test_random_distortion_without_distortion_returns_the_images(nb, digits):
+    out = nb.random_distortion(digits, np.random.default_rng(0), 0, 0, 0, 0)
     assert out.dtype == np.float32 and out.shape == digits.shape
     np.testing.assert_array_equal(out, digits)
 
 
-def test_random_affine_by_whole_pixels_is_the_shift_of_section_5(nb, digits):
-    out = nb.random_affine(digits, HighestValues(), 0, 0, 2)
+def test_random_distortion_by_whole_pixels_is_the_shift_of_section_5(nb, digits):
+    out = nb.random_distortion(digits, HighestValues(), 0, 0, 2, 0)
     np.testing.assert_allclose(out, nb.shift_images(digits, 2, 2), atol=1e-3)
 
 
-def test_random_affine_by_a_quarter_turn_is_a_rotation_of_the_pixel_grid(nb, digits):
-    out = nb.random_affine(digits, HighestValues(), 90, 0, 0)
+def test_random_distortion_by_a_quarter_turn_is_a_rotation_of_the_pixel_grid(nb, digits):
+    out = nb.random_distortion(digits, HighestValues(), 90, 0, 0, 0)
     assert any(np.allclose(out, np.rot90(digits, k, axes=(1, 2)), atol=1e-3) for k in (1, -1))
 
 
@@ -188,51 +378,42 @@ def test_affine_transform_by_plain_numbers_moves_every_image_alike(nb, digits):
     assert any(np.allclose(turned, np.rot90(digits, k, axes=(1, 2)), atol=1e-3) for k in (1, -1))
 
 
-def test_random_affine_gives_each_image_its_own_distortion_and_keeps_the_ink(nb, digits):
+def test_bilinear_sample_interpolates_between_pixels_and_reads_zero_outside(nb):
+    image = np.array([[[0, 10], [20, 30]]], dtype=np.float32)
+    y = np.array([[[0.5, 0.0], [-5.0, 1.0]]], dtype=np.float32)
+    x = np.array([[[0.5, 0.25], [0.0, 9.0]]], dtype=np.float32)
+    np.testing.assert_allclose(nb.bilinear_sample(image, y, x), [[[15, 2.5], [0, 0]]], atol=1e-5)
+
+
+@pytest.mark.parametrize("points", [4, 6])
+def test_smooth_displacements_move_each_pixel_by_about_one_pixel_and_vary_smoothly(nb, points):
+    fields = nb.smooth_displacements(np.random.default_rng(0), 2000, 28, points)
+    assert fields.shape == (2000, 2, 28, 28)
+    np.testing.assert_allclose(fields.std(axis=0), 1, atol=0.1)         # every pixel, both directions
+    neighbours = np.corrcoef(fields[:, 0, 10, 10], fields[:, 0, 10, 11])[0, 1]
+    far = np.corrcoef(fields[:, 0, 2, 2], fields[:, 0, 25, 25])[0, 1]
+    assert neighbours > 0.9 and abs(far) < 0.1
+
+
+def test_random_distortion_gives_each_image_its_own_distortion_and_keeps_the_ink(nb, digits):
     same = np.repeat(digits[:1], 8, axis=0)
-    out = nb.random_affine(same, np.random.default_rng(0), 12, 0.1, 2)
-    assert len({image.tobytes() for image in out}) == 8
-    assert out.min() >= 0 and out.max() <= 255
-    ink = out.sum(axis=(1, 2)) / same[0].sum(dtype=np.float64)
-    assert np.all((ink > 0.75) & (ink < 1.3))          # scaling by ±10 % changes the area by about ±20 %
-
-
-def test_train_passes_every_training_batch_through_augment(nb):
-    rng = np.random.default_rng(0)
-    images, labels = synthetic_digits(256, rng)
-    seen = []
-
-    def augment(batch, generator):
-        seen.append(batch)
-        return batch.astype(np.float32)
-
-    nb.train(nb.init_network([784, 16, 10], rng), (images, labels), (nb.preprocess(images[:50]), labels[:50]),
-             dict(DEEP_RECIPE, epochs=2, shift=0, dropout=0.0), rng, forward=nb.deep_forward,
-             backward=nb.deep_backward, augment=augment, progress=False)
-    assert [batch.shape for batch in seen] == [(64, 28, 28)] * 8
-    training_images = {image.tobytes() for image in images}
-    assert all(image.tobytes() in training_images for batch in seen for image in batch)   # unshifted originals
-
-
-def test_train_trains_on_what_augment_returns(nb):
-    rng = np.random.default_rng(0)
-    images, labels = synthetic_digits(256, rng)
-    blank = lambda batch, generator: np.zeros(batch.shape, dtype=np.float32)   # noqa: E731
-    _, history = nb.train(nb.init_network([784, 16, 10], rng), (images, labels), (nb.preprocess(images), labels),
-                          dict(DEEP_RECIPE, epochs=3, shift=0, dropout=0.0), rng, forward=nb.deep_forward,
-                          backward=nb.deep_backward, augment=blank, progress=False)
-    assert max(history["val_acc"]) < 0.3     # blank images teach nothing about the digits
+    for rotate, scale, shift, elastic in ((12, 0.1, 2, 0), (0, 0, 0, 1.5), (12, 0.1, 2, 1.5)):
+        out = nb.random_distortion(same, np.random.default_rng(0), rotate, scale, shift, elastic)
+        assert len({image.tobytes() for image in out}) == 8
+        assert out.min() >= 0 and out.max() <= 255
+        ink = out.sum(axis=(1, 2)) / same[0].sum(dtype=np.float64)
+        assert np.all((ink > 0.7) & (ink < 1.35))        # scaling by ±10 % changes the area by about ±20 %
 
 
 def test_evaluate_in_chunks_gives_the_loss_and_accuracy_of_all_rows_at_once(nb):
     rng = np.random.default_rng(0)
-    params = nb.init_network([784, 32, 10], rng)
+    net = nb.build_network([784, 32, 10], rng, batch_norm=True)
     X = rng.random((1003, 784), dtype=np.float32)
     labels = rng.integers(0, 10, size=1003)
-    Z = nb.deep_forward(X, params)[0]
+    Z = net.forward(X)
     expected_loss = nb.cross_entropy(Z, nb.one_hot(labels, 10))
     expected_accuracy = nb.accuracy(Z.argmax(axis=1), labels)
     for chunk_size in (7, 500, 1003, 5000):
-        loss, accuracy = nb.evaluate(X, labels, params, nb.deep_forward, chunk_size=chunk_size)
+        loss, accuracy = nb.evaluate(X, labels, net, nb.network_forward, chunk_size=chunk_size)
         assert accuracy == expected_accuracy
         assert loss == pytest.approx(expected_loss, rel=1e-5)

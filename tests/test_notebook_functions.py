@@ -116,9 +116,9 @@ BAD_SETTINGS = [  # a sample of every rule, each with a value just outside it or
     ("momentum", 1.0), ("momentum", -0.1), ("learning_rate", 0), ("learning_rate", float("nan")),
     ("learning_rate", "0.1"), ("hidden_size", 0), ("hidden_size", True), ("hidden_size", 64.0), ("batch_size", False),
     ("epochs", 0), ("deep_epochs", -1), ("dataset", "digits"), ("schedule", "linear"), ("shift", 1.5), ("shift", 28),
-    ("l2", -1e-4), ("averaging", 1.0), ("dropout", 1.0), ("validation_size", 0), ("seed", -1), ("deep_hidden", []),
+    ("l2", -1e-4), ("averaging", 1.0), ("validation_size", 0), ("seed", -1), ("deep_hidden", []),
     ("deep_hidden", [512, 0]), ("deep_l2", -1.0), ("deep_dropout", 1.0), ("deep_rotate", 181), ("deep_scale", 1.0),
-    ("deep_shift", 28), ("data_dir", 3), ("out_dir", None),
+    ("deep_shift", 28), ("deep_learning_rate", 0), ("deep_batch_norm", 1), ("deep_elastic", -0.5), ("deep_elastic", 6), ("data_dir", 3), ("out_dir", None),
 ]
 
 
@@ -131,7 +131,7 @@ def test_a_bad_setting_is_rejected_naming_the_parameter_and_the_value(nb, name, 
 
 EDGE_SETTINGS = [  # values at the edge of each rule, and other types that are fine
     ("momentum", 0.0), ("momentum", 0.999), ("learning_rate", 1e-9), ("shift", 0), ("shift", 27), ("deep_epochs", 0),
-    ("l2", 0), ("averaging", 0.0), ("dropout", 0.0), ("deep_rotate", 180), ("deep_shift", 27.5),
+    ("l2", 0), ("averaging", 0.0), ("deep_batch_norm", False), ("deep_elastic", 0), ("deep_rotate", 180), ("deep_shift", 27.5),
     ("hidden_size", np.int64(64)), ("deep_hidden", (1,)), ("data_dir", None), ("out_dir", "runs"),
 ]
 
