@@ -25,13 +25,8 @@ def batch_norm_with_parameters(nb, rng, n=4):
 
 
 def batch_norm_missing_the_variance_term(nb, n):
-    """A BatchNorm whose backward leaves out the term through σ²: dx = (γ/s)(dy - dβ/m)."""
-    class MissesTheVarianceTerm(nb.BatchNorm):
-        def backward(self, d_out):
-            super().backward(d_out)
-            return self.params["gamma"] * self.inv_std * (d_out - self.grads["beta"] / len(d_out))
-
-    return MissesTheVarianceTerm(n, dtype=np.float64)
+    """The notebook's deliberately wrong BatchNorm, whose backward leaves out the term through σ²."""
+    return nb.BatchNormWithoutVarianceTerm(n, dtype=np.float64)
 
 
 def small_network(nb, rng, layer=None):
