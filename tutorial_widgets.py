@@ -1,5 +1,5 @@
 """The live widgets of the tutorial notebook: the experiment panel (section 10) and the drawing
-board (section 11).
+board (section 11), and `mnist_style`, which prepares a drawing the way MNIST's digits were.
 
 Both are built from the notebook's own functions, which the notebook passes in; this module never
 imports the notebook. `experiment_panel(...)` trains a fresh network with the notebook's `train`
@@ -22,6 +22,8 @@ import numpy as np
 import traitlets
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
+
+from image_transforms import shift_images
 
 HERE = Path(__file__).resolve().parent
 N_CLASSES = 10           # MNIST and Fashion-MNIST both have ten classes
@@ -234,6 +236,49 @@ def experiment_panel(train, init_params, check_settings, train_set, val_set, *, 
     `defaults` (a dict of settings, such as the notebook's recipe) sets where the controls start.
     """
     return ExperimentPanel(train, init_params, check_settings, train_set, val_set, seed=seed, defaults=defaults)
+
+
+# ---- Preparing a drawing like MNIST's digits ------------------------------------------------------
+
+def resize_matrix(n_in, n_out):
+    """(n_out, n_in) matrix R such that R @ v averages a length-n_in signal v down (or up) to n_out pixels:
+    R[i, j] is the share of input pixel j in output pixel i (area averaging)."""
+    edges = np.linspace(0, n_in, n_out + 1)           # output pixel i covers input [edges[i], edges[i + 1])
+    pixel = np.arange(n_in)                            # input pixel j covers [j, j + 1)
+    overlap = np.minimum(edges[1:, None], pixel + 1) - np.maximum(edges[:-1, None], pixel)
+    overlap = np.clip(overlap, 0, None)
+    return overlap / overlap.sum(axis=1, keepdims=True)
+
+
+def fit_20x20(ink):
+    """Crop a drawing (h, w; 0 = background) to its ink, pad it to a square, and resize it to 20×20 (R I Rᵀ)."""
+    rows, cols = np.nonzero(ink.sum(axis=1))[0], np.nonzero(ink.sum(axis=0))[0]
+    cropped = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    side = max(cropped.shape)                          # pad the short side: the aspect ratio is kept
+    square = np.zeros((side, side))
+    top, left = (side - cropped.shape[0]) // 2, (side - cropped.shape[1]) // 2
+    square[top:top + cropped.shape[0], left:left + cropped.shape[1]] = cropped
+    R = resize_matrix(side, 20)
+    return R @ square @ R.T
+
+
+def center_of_mass(image):
+    """(row, column) of the ink's centre of mass."""
+    rows, cols = np.indices(image.shape)
+    return (rows * image).sum() / image.sum(), (cols * image).sum() / image.sum()
+
+
+def mnist_style(ink):
+    """A drawing of any size (0 = background, more = ink) -> a uint8 28×28 digit prepared as MNIST's were:
+    cropped to its ink, fitted into 20×20 keeping its aspect ratio, centred by its centre of mass."""
+    if not np.any(ink):
+        return np.zeros((28, 28), dtype=np.uint8)
+    digit = np.zeros((28, 28))
+    digit[4:24, 4:24] = fit_20x20(np.asarray(ink, dtype=np.float64))
+    digit *= 255 / digit.max()                         # MNIST's strokes reach full intensity
+    row, col = center_of_mass(digit)
+    dy, dx = round(14 - row), round(14 - col)          # move the centre of mass to (14, 14)
+    return shift_images(digit[None], dy, dx)[0].round().astype(np.uint8)
 
 
 # ---- The drawing board -------------------------------------------------------------------------
