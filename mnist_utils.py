@@ -45,7 +45,9 @@ MNIST_MIRRORS = (
     "https://storage.googleapis.com/cvdf-datasets/mnist/",  # CVDF's copy (TensorFlow)
     "http://yann.lecun.com/exdb/mnist/",  # the original host; it has refused downloads at times
 )
-# Source: shared/data/README.md, measured on the original files (their MD5 are secml's).
+# The pins: the SHA-256 of each file's decompressed IDX bytes, computed with hashlib from the original files.
+# `python -m mnist_utils verify` checks a folder against them; tests/test_real_data.py computes them again
+# from the real files (with hashlib and gzip alone) and compares.
 MNIST_SHA256 = {
     TRAIN_IMAGES: "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
     TRAIN_LABELS: "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
@@ -56,7 +58,8 @@ FASHION_MNIST_MIRRORS = (  # the links of Fashion-MNIST's README; plain HTTP is 
     "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
     "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
 )
-# Source: measured on Debian's dataset-fashion-mnist, shown to be the original bytes (README).
+# Computed in the same way from the files of Debian's package dataset-fashion-mnist, which holds the original
+# bytes; checked in the same way (verify --dataset fashion, tests/test_real_data.py, where the files are present).
 FASHION_MNIST_SHA256 = {
     TRAIN_IMAGES: "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
     TRAIN_LABELS: "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
@@ -66,6 +69,10 @@ FASHION_MNIST_SHA256 = {
 DATASETS = {  # name -> (title, mirrors, pins)
     "mnist": ("MNIST", MNIST_MIRRORS, MNIST_SHA256),
     "fashion": ("Fashion-MNIST", FASHION_MNIST_MIRRORS, FASHION_MNIST_SHA256),
+}
+CLASS_NAMES = {  # what the labels 0-9 mean
+    "mnist": [str(digit) for digit in range(10)],
+    "fashion": ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"],
 }
 # What `verify_mnist` found for one file; status is "ok", "missing", "mismatch" or "damaged".
 FileCheck = namedtuple("FileCheck", "name path status detail")

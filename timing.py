@@ -15,8 +15,8 @@ def seconds_per_call(f, repeats):
     return float(np.median(times))
 
 
-def finite_difference_seconds(loss, array, sample_size, rng, h=1e-3, repeats=3):
-    """Seconds to estimate dloss/d(entry) by central differences for every entry of `array`, extrapolated from
+def seconds_per_finite_difference(loss, array, sample_size, rng, h=1e-3, repeats=3):
+    """Seconds to estimate dloss/d(entry) for one entry of `array` by central differences, measured on
     `sample_size` random entries (each costs two evaluations of loss(), whichever entry it is)."""
     flat = array.reshape(-1)                       # a view: nudging it nudges what loss() computes from
     entries = rng.choice(flat.size, sample_size, replace=False)
@@ -30,4 +30,4 @@ def finite_difference_seconds(loss, array, sample_size, rng, h=1e-3, repeats=3):
             loss()
             flat[i] = original
 
-    return seconds_per_call(sample, repeats) / sample_size * array.size
+    return seconds_per_call(sample, repeats) / sample_size

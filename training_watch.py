@@ -3,8 +3,9 @@
 A run has diverged when a batch loss is not finite or more than DIVERGENCE_FACTOR times the loss at the
 start (the larger of the first batch's loss and ln K, the loss of a network that guesses; a network that
 starts out trained has a tiny first loss, which would make every later batch look diverged). It has
-collapsed when, after an epoch, the validation accuracy is no better than chance although the batch loss
-had risen COLLAPSE_FACTOR times above its start: large steps left every hidden unit dead.
+collapsed when, after an epoch, the validation accuracy is below 1.5 times chance (15 % for ten classes)
+although the batch loss had risen COLLAPSE_FACTOR times above its start: large steps left every hidden
+unit dead.
 """
 
 import math
@@ -18,7 +19,8 @@ class TrainingDiverged(FloatingPointError):
 
 
 class Watch:
-    """Watches one run: `batch(loss, ...)` after every batch, `epoch(val_acc, ...)` after every epoch."""
+    """Watches one run: `batch(loss, ...)` after every batch, `epoch(val_acc, ...)` after every epoch (or `check`
+    on any loss, for a loop of its own)."""
 
     def __init__(self, recipe, n_classes):
         self.recipe, self.n_classes = recipe, n_classes
@@ -26,11 +28,15 @@ class Watch:
 
     def batch(self, loss, epoch, step, steps_per_epoch):
         """Stop (TrainingDiverged) at a batch loss that is not finite or DIVERGENCE_FACTOR times the start."""
+        self.check(loss, f"in epoch {epoch}, step {step} of {steps_per_epoch}: the batch loss was")
+
+    def check(self, loss, what):
+        """Stop at a loss that is not finite or DIVERGENCE_FACTOR times the first one checked; `what` says
+        where it was measured, as in "in epoch 1, step 3 of 390: the batch loss was"."""
         if self.first_loss is None:
             self.first_loss = max(loss, math.log(self.n_classes))
         if not (loss <= DIVERGENCE_FACTOR * self.first_loss):          # also true for nan and inf
-            self.stop(f"in epoch {epoch}, step {step} of {steps_per_epoch}: the batch loss was {loss:.3g}, "
-                      f"against {self.first_loss:.3g} at the start")
+            self.stop(f"{what} {loss:.3g}, against {self.first_loss:.3g} at the start")
         self.peak_loss = max(self.peak_loss, loss)
 
     def epoch(self, val_acc, epoch):

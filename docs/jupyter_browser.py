@@ -26,7 +26,8 @@ from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = "neural_network_from_scratch.ipynb"
-MODULES = ("mnist_utils.py", "tutorial_widgets.py", "tutorial_widgets.js", "tutorial_widgets.css")   # what it imports
+# What the notebook imports: every module at the repository's root, and the drawing board's script and style.
+MODULES = (*sorted(path.name for path in ROOT.glob("*.py")), "tutorial_widgets.js", "tutorial_widgets.css")
 # The two front ends: the command a learner types to start each, and where it opens a notebook.
 FRONT_ENDS = {"lab": ("lab", "lab/tree"), "notebook": ("notebook", "notebooks")}
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
