@@ -224,7 +224,7 @@ def torch_section(nb, data, settings, config):
                                                       np.random.default_rng([settings["SEED"], 1]))  # as recipe.run
     epochs, threads = config.epochs_per_round, os.cpu_count()
     torch_reference.torch.set_num_threads(threads)   # one intra-op thread per core
-    schedule = (epochs * (len(fit_images) // settings["BATCH_SIZE"]), settings["LEARNING_RATE"], settings["SCHEDULE"])
+    schedule = (epochs * (len(fit_images) // settings["BATCH_SIZE"]), settings["LEARNING_RATE"], recipe.SCHEDULE)
     options = {name.lower(): settings[name] for name in ("HIDDEN_SIZE", "BATCH_SIZE", "MOMENTUM", "L2", "AVERAGING")}
 
     def torch_round(max_steps=None):

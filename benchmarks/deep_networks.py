@@ -1,8 +1,9 @@
-"""What depth, width, distortions, dropout and batch normalization change in section 12's recipe.
+"""What depth, width, distortions, dropout and batch normalization change in going_further.ipynb's recipe.
 
-Trains each network as the notebook does (recipe.run, the notebook's generators for each seed) and prints
-a Markdown table (figures are means over the seeds). The last row is section 12's earlier recipe, without
-batch normalization or elastic distortions: the training time the current recipe must stay within.
+Trains each network with that notebook's own functions, as the notebook does (recipe.run_layers: its generators
+for each seed), and prints a Markdown table (figures are means over the seeds). The first row is the first
+notebook's 784-64-10 network and recipe, trained as layers as going_further.ipynb's comparison does; the last is
+the recipe the deep network was trained by before batch normalization and elastic distortions.
 
     python benchmarks/deep_networks.py --data-dir ../shared/data/mnist [--rows 2 9] [--seeds 0 1 2]
 """
@@ -19,25 +20,24 @@ import recipe  # noqa: E402  (beside this script)
 from notebook_functions import load_notebook_functions, notebook_parameters  # noqa: E402
 
 
-def variants(defaults):
-    """name -> (hidden layer sizes or None for sections 3-9's network, changes to the notebook's parameters)."""
-    deep, small = defaults["DEEP_HIDDEN"], defaults["HIDDEN_SIZE"]
+def variants(nb, defaults):
+    """name -> (changes to the notebook's parameters, options of recipe.run_layers)."""
+    deep = defaults["DEEP_HIDDEN"]
     deep_name = "-".join(map(str, [784, *deep, 10]))
+    small_name = "-".join(map(str, nb.SMALL_SIZES))
     wide = round(sum(a * b for a, b in zip([784, *deep], [*deep, 10])) / (784 + 10))   # as many weights, one layer
-    ours = {"EPOCHS": defaults["DEEP_EPOCHS"], "BATCH_SIZE": defaults["DEEP_BATCH_SIZE"],
-            "LEARNING_RATE": defaults["DEEP_LEARNING_RATE"], "L2": defaults["DEEP_L2"], "SHIFT": 0}
+    no_distortion = dict(DEEP_ROTATE=0, DEEP_SCALE=0, DEEP_SHIFT=0, DEEP_ELASTIC=0)
     return {
-        f"784-{small}-10, sections 3-9 (one-pixel batch shifts)": (None, {}),
-        f"{deep_name}, section 12": (deep, ours),
-        f"{deep_name}, section 12 without batch norm": (deep, dict(ours, DEEP_BATCH_NORM=False)),
-        f"{deep_name}, no batch norm, learning rate 0.1": (deep, dict(ours, DEEP_BATCH_NORM=False, LEARNING_RATE=0.1)),
-        f"{deep_name}, affine distortions only (no elastic)": (deep, dict(ours, DEEP_ELASTIC=0)),
-        f"{deep_name}, one-pixel batch shifts instead of distortions": (deep, dict(
-            ours, DEEP_ROTATE=0, DEEP_SCALE=0, DEEP_SHIFT=0, DEEP_ELASTIC=0, SHIFT=defaults["SHIFT"])),
-        f"784-{wide}-10: as many weights in one hidden layer": ([wide], ours),
-        f"{deep_name}, section 12 with dropout 0.2": (deep, dict(ours, DEEP_DROPOUT=0.2)),
-        f"{deep_name}, the earlier recipe: affine only, no batch norm, 45 epochs of 128 at 0.1": (deep, dict(
-            ours, EPOCHS=45, BATCH_SIZE=128, LEARNING_RATE=0.1, DEEP_BATCH_NORM=False, DEEP_ELASTIC=0)),
+        f"{small_name}, the first notebook's recipe (one-pixel batch shifts), as layers": ({}, {"small": True}),
+        f"{deep_name}, going_further.ipynb's recipe": ({}, {}),
+        f"{deep_name}, without batch norm": (dict(DEEP_BATCH_NORM=False), {}),
+        f"{deep_name}, no batch norm, learning rate 0.1": (dict(DEEP_BATCH_NORM=False, DEEP_LEARNING_RATE=0.1), {}),
+        f"{deep_name}, affine distortions only (no elastic)": (dict(DEEP_ELASTIC=0), {}),
+        f"{deep_name}, one-pixel batch shifts instead of distortions": (no_distortion, {"shift": 1}),
+        f"784-{wide}-10: as many weights in one hidden layer": (dict(DEEP_HIDDEN=[wide]), {}),
+        f"{deep_name}, with dropout 0.2": (dict(DEEP_DROPOUT=0.2), {}),
+        f"{deep_name}, the earlier recipe: affine only, no batch norm, 45 epochs of 128 at 0.1": (dict(
+            DEEP_EPOCHS=45, DEEP_BATCH_SIZE=128, DEEP_LEARNING_RATE=0.1, DEEP_BATCH_NORM=False, DEEP_ELASTIC=0), {}),
     }
 
 
@@ -49,29 +49,32 @@ def main(argv=None):
     parser.add_argument("--validation-size", type=int, help="override VALIDATION_SIZE (for small data sets)")
     parser.add_argument("--rows", type=int, nargs="+", help="run only these rows of the table (1 = the first)")
     args = parser.parse_args(argv)
-    nb = load_notebook_functions()
-    defaults = notebook_parameters()
+    nb = load_notebook_functions(recipe.GOING_FURTHER)
+    defaults = notebook_parameters(recipe.GOING_FURTHER)
     defaults["VALIDATION_SIZE"] = args.validation_size or defaults["VALIDATION_SIZE"]
     data = mnist_utils.load_mnist(args.data_dir, download=False)
     print(f"seeds {args.seeds}; figures are means over the seeds\n")
     print("| network and training images | weights and biases | batch norm | dropout | epochs | learning rate "
           "| test accuracy | per seed | best validation accuracy | training time (s) | s per epoch |\n" + "|---" * 11
           + "|")
-    for row, (name, (hidden, changes)) in enumerate(variants(defaults).items(), start=1):
+    for row, (name, (changes, options)) in enumerate(variants(nb, defaults).items(), start=1):
         if args.rows and row not in args.rows:
             continue
-        s = {**defaults, **changes, **({"EPOCHS": args.epochs} if args.epochs else {})}
+        s = {**defaults, **changes}
         try:
-            runs = [recipe.run(nb, data, s, seed, layers=hidden) for seed in args.seeds]
+            runs = [recipe.run_layers(nb, data, s, seed, epochs=args.epochs, **options) for seed in args.seeds]
         except nb.TrainingDiverged as error:   # a row too far from the recipe may diverge: say so, and go on
             print(f"| {name} | diverged: {str(error).split('. The steps')[0]} |", flush=True)
             continue
         test, val, seconds = np.mean([(accuracy, max(history["val_acc"]), history["seconds"][-1])
                                       for _, history, accuracy in runs], axis=0)
-        batch_norm, dropout = ("yes" if s["DEEP_BATCH_NORM"] else "no", s["DEEP_DROPOUT"]) if hidden else ("no", 0)
+        small = options.get("small")
+        batch_norm, dropout = ("no", 0) if small else ("yes" if s["DEEP_BATCH_NORM"] else "no", s["DEEP_DROPOUT"])
+        epochs = len(runs[0][1]["epoch"])
+        rate = nb.SMALL_RECIPE["learning_rate"] if small else s["DEEP_LEARNING_RATE"]
         print(f"| {name} | {sum(value.size for value in runs[0][0].values()):,} | {batch_norm} | {dropout:g} "
-              f"| {s['EPOCHS']} | {s['LEARNING_RATE']:g} | {test:.2%} | {', '.join(f'{a:.2%}' for _, _, a in runs)} "
-              f"| {val:.2%} | {seconds:.0f} | {seconds / s['EPOCHS']:.2f} |", flush=True)
+              f"| {epochs} | {rate:g} | {test:.2%} | {', '.join(f'{a:.2%}' for _, _, a in runs)} "
+              f"| {val:.2%} | {seconds:.0f} | {seconds / epochs:.2f} |", flush=True)
 
 
 if __name__ == "__main__":
