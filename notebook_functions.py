@@ -1,21 +1,25 @@
-"""Import the functions that the tutorial notebook defines, without running the notebook.
+"""Import the functions that a lesson notebook defines, without running the notebook.
 
 Tests and benchmarks use this so that they exercise the notebook's own code, not a copy of it:
 
     from notebook_functions import load_notebook_functions
-    nb = load_notebook_functions()
+    nb = load_notebook_functions()                                  # neural_network_from_scratch.ipynb
+    layers = load_notebook_functions(ROOT / "going_further.ipynb")  # the second notebook
     nb.softmax(...)
 
 Only the top-level ``import``/``from`` statements, function and class definitions and constant
 assignments (to names in UPPER_CASE, the parameters' defaults among them) of the code cells are
-executed, in notebook order. Everything else (loading data, training, plotting) is skipped. Because
-the notebook's functions read no notebook globals, this is enough for every one of them to work.
+executed, in notebook order. Everything else (loading data, training, plotting) is skipped. A function
+or class that reads a name the definitions do not provide (a notebook global such as the data) is
+left out, so every function this returns works without the notebook's globals.
 `notebook_parameters()` returns the defaults of the cell tagged `parameters`.
 """
 
 import ast
+import builtins
 import json
 import linecache
+import symtable
 import types
 from pathlib import Path
 
@@ -62,10 +66,22 @@ def notebook_parameters(path=NOTEBOOK):
     raise ValueError(f"{path}: no cell is tagged 'parameters'")
 
 
+def _global_names(table):
+    """The global names read anywhere inside a function's or class's symbol table, nested scopes included."""
+    names = {symbol.get_name() for symbol in table.get_symbols() if symbol.is_global() and symbol.is_referenced()}
+    return names.union(*(_global_names(child) for child in table.get_children()))
+
+
 def load_notebook_functions(path=NOTEBOOK):
-    """Execute the notebook's definitions in a fresh module and return it."""
+    """Execute the notebook's definitions in a fresh module and return it, without the functions and classes
+    that read a name the definitions do not define (they would need the notebook's globals)."""
     module = types.ModuleType("notebook", f"Functions defined in {Path(path).name}")
     module.__file__ = str(path)
-    for name, tree in notebook_definitions(path):
+    definitions = notebook_definitions(path)
+    for name, tree in definitions:
         exec(compile(tree, name, "exec"), module.__dict__)
+    for name, tree in definitions:
+        for table in symtable.symtable(ast.unparse(tree), name, "exec").get_children():
+            if _global_names(table) - set(vars(module)) - set(vars(builtins)):
+                vars(module).pop(table.get_name(), None)
     return module

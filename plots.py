@@ -16,7 +16,10 @@ def picture(name, width=None):
 
 
 def images(pictures, titles, suptitle, columns=10, cmap="gray_r", size=1.0):
-    """A grid of images with a title over each."""
+    """A grid of images with a title over each (a sentence instead, if there are none)."""
+    if len(pictures) == 0:
+        print(f"{suptitle}: none to show")
+        return
     rows = int(np.ceil(len(pictures) / columns))
     fig, axes = plt.subplots(rows, columns, figsize=(columns * size, rows * (size + 0.25)), squeeze=False)
     for ax in axes.flat:

@@ -27,7 +27,8 @@ from playwright.sync_api import sync_playwright
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = "neural_network_from_scratch.ipynb"
 # What the notebook imports: every module at the repository's root, and the drawing board's script and style.
-MODULES = (*sorted(path.name for path in ROOT.glob("*.py")), "tutorial_widgets.js", "tutorial_widgets.css")
+MODULES = (*sorted(path.name for path in ROOT.glob("*.py")), "tutorial_widgets.js", "tutorial_widgets.css",
+           *sorted(f"docs/{path.name}" for path in (ROOT / "docs").glob("*.png")))   # plots.picture shows these
 # The two front ends: the command a learner types to start each, and where it opens a notebook.
 FRONT_ENDS = {"lab": ("lab", "lab/tree"), "notebook": ("notebook", "notebooks")}
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -58,6 +59,7 @@ def copy_notebook(folder, parameters=None):
             cell["outputs"], cell["execution_count"] = [], None   # start from a clean notebook
     (folder / NOTEBOOK).write_text(json.dumps(notebook), encoding="utf-8")
     for name in MODULES:
+        (folder / name).parent.mkdir(exist_ok=True)
         shutil.copy(ROOT / name, folder / name)
 
 

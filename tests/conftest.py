@@ -1,5 +1,6 @@
-"""Fixtures shared by the tests of the notebook: the repository, the real MNIST files and
-small synthetic data sets in the MNIST format."""
+"""What the tests share, each defined once: the repository and the notebook, the real MNIST files
+(found by `find_real_mnist_dir`), small synthetic data sets in the MNIST format, the PNG signature,
+and the reading of a saved model's arrays (`model_arrays`) and its plain-NumPy predictions."""
 
 import os
 import sys
@@ -9,7 +10,8 @@ import numpy as np
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-REAL_MNIST_DIR = REPO_ROOT.parent / "shared" / "data" / "mnist"
+REAL_MNIST_DIR = REPO_ROOT.parent / "shared" / "data" / "mnist"   # looked in when $MNIST_DATA_DIR does not hold them
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"                               # the first 8 bytes of every PNG file
 # Fashion-MNIST: beside MNIST if someone put it there, else where Debian's package dataset-fashion-mnist
 # installs it (.ci/run installs that package when it can).
 REAL_FASHION_DIRS = (REPO_ROOT.parent / "shared" / "data" / "fashion", Path("/usr/share/datasets/fashion-mnist"))
@@ -17,8 +19,36 @@ REAL_FASHION_DIRS = (REPO_ROOT.parent / "shared" / "data" / "fashion", Path("/us
 if str(REPO_ROOT) not in sys.path:  # notebook_functions and mnist_utils live at the repo root
     sys.path.insert(0, str(REPO_ROOT))
 
-from notebook_functions import load_notebook_functions  # noqa: E402
+from notebook_functions import NOTEBOOK, load_notebook_functions  # noqa: E402,F401  (NOTEBOOK: for the tests)
 from idx_fixtures import GZ_NAMES, write_idx  # noqa: E402
+
+
+def find_real_mnist_dir():
+    """The folder of the four real MNIST .gz files: $MNIST_DATA_DIR if it holds them, else
+    ../shared/data/mnist if it does, else None."""
+    folders = [Path(os.environ["MNIST_DATA_DIR"])] if os.environ.get("MNIST_DATA_DIR") else []
+    for folder in folders + [REAL_MNIST_DIR]:
+        if all((folder / name).is_file() for name in GZ_NAMES):
+            return folder
+    return None
+
+
+def model_arrays(path, leave_out=()):
+    """Every array of a saved .npz model file but those named in leave_out, read with allow_pickle=False:
+    reading an array that needs pickle (an object array) raises ValueError, so a file that loads needs none."""
+    with np.load(path, allow_pickle=False) as data:
+        return {key: data[key] for key in data.files if key not in leave_out}
+
+
+def plain_predictions(arrays, X):
+    """The classes a model file's W1, b1, ..., WL, bL predict for the rows X, written out in NumPy:
+    argmax(relu(...relu(X W1 + b1)...) WL + bL), in float64."""
+    layers = len([key for key in arrays if key[0] == "W" and key[1:].isdigit()])
+    A = np.asarray(X, dtype=np.float64)
+    for l in range(1, layers + 1):
+        Z = A @ arrays[f"W{l}"].astype(np.float64) + arrays[f"b{l}"]
+        A = np.maximum(Z, 0)
+    return Z.argmax(axis=1)
 
 
 def synthetic_digits(count, rng, max_shift=0, noise=40):
@@ -47,11 +77,10 @@ def nb():
 
 @pytest.fixture(scope="session")
 def real_mnist_dir():
-    """The four real MNIST .gz files: $MNIST_DATA_DIR if it holds them, else ../shared/data/mnist."""
-    folders = [Path(os.environ["MNIST_DATA_DIR"])] if os.environ.get("MNIST_DATA_DIR") else []
-    for folder in folders + [REAL_MNIST_DIR]:
-        if all((folder / name).is_file() for name in GZ_NAMES):
-            return folder
+    """The folder of the four real MNIST .gz files (find_real_mnist_dir); the test skips without them."""
+    folder = find_real_mnist_dir()
+    if folder is not None:
+        return folder
     pytest.skip(f"real MNIST not found: put {', '.join(GZ_NAMES)} in the folder named by MNIST_DATA_DIR "
                 f"(or in {REAL_MNIST_DIR}), e.g. with `python -m mnist_utils download --data-dir DIR`")
 
@@ -76,3 +105,246 @@ def synthetic_mnist_dir(tmp_path_factory):
         write_idx(folder / f"{prefix}-images-idx3-ubyte.gz", images)
         write_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", labels)
     return folder
+
+
+# --- The notebooks, executed ---------------------------------------------------------------------
+#
+# Each notebook is executed as few times as its tests need: once, cell by cell in one kernel, on the
+# synthetic digits with small settings (`lesson_fast_run`, `going_further_fast_run`), and once on the real
+# MNIST files where they exist (`lesson_real_run`, `going_further_real_run`); every test about a run
+# reads these. Every kernel started during the session is counted (`count_kernels`), and the count per
+# notebook is printed at the end of the run.
+
+LESSON, GOING_FURTHER, PRACTICE = NOTEBOOK, REPO_ROOT / "going_further.ipynb", REPO_ROOT / "practice.ipynb"
+LESSON_FAST = dict(EPOCHS=2, DEMO_EPOCHS=1, VALIDATION_SIZE=200)              # on the 1,200 synthetic images
+GOING_FURTHER_FAST = dict(DEEP_EPOCHS=1, BN_DEMO_EPOCHS=1, VALIDATION_SIZE=200)
+LESSON_REAL = {}                                                               # the defaults: the promised accuracy
+GOING_FURTHER_REAL = dict(DEEP_EPOCHS=0, BN_DEMO_EPOCHS=1)                     # see going_further_real_run
+TRAINING_CELL = "params, history = train("          # how the lesson's full run's training cell begins
+KERNEL_LOG_STARTUP = '''\
+def _register():   # leaves no name in the notebook's namespace but the hook
+    import os
+    from IPython import get_ipython
+    path = os.path.join(os.environ["NOTEBOOK_KERNEL_LOG"], f"{os.getpid()}.cells")
+
+    def log_cell(info):
+        with open(path, "a", encoding="utf-8") as file:
+            file.write(repr(info.raw_cell) + "\\n")
+    get_ipython().events.register("pre_run_cell", log_cell)
+
+
+_register()
+del _register
+'''
+
+
+class Run:
+    """A notebook executed cell by cell: the executed notebook, its OUT_DIR, the first error (or None),
+    the repository's files before and after, and what the probes asked of the kernel returned."""
+
+    def __init__(self, notebook, out_dir, error, before, after, probes):
+        self.notebook, self.out_dir, self.error, self.before, self.after, self.probes = (
+            notebook, out_dir, error, before, after, probes)
+
+    def code_cells(self):
+        return [cell for cell in self.notebook.cells if cell.cell_type == "code"]
+
+    def text(self):
+        """Everything the code cells printed, in order."""
+        return "".join(printed(cell) for cell in self.code_cells())
+
+    def cell(self, start):
+        """The one code cell whose source begins with `start`."""
+        [cell] = [cell for cell in self.code_cells() if cell.source.startswith(start)]
+        return cell
+
+
+def printed(cell):
+    return "".join(output.get("text", "") for output in cell.get("outputs", []) if output.output_type == "stream")
+
+
+def repository_files(root=REPO_ROOT):
+    """{path: mtime} of the repository's files, without .git, .venv, caches and the other hidden folders."""
+    files = {}
+    for folder, subfolders, names in os.walk(root):
+        subfolders[:] = [name for name in subfolders if not name.startswith(".") and name != "__pycache__"]
+        for name in names:
+            path = Path(folder, name)
+            files[str(path.relative_to(root))] = path.stat().st_mtime_ns
+    return files
+
+
+STATE_DIGEST = '''\
+def _state_digest():
+    """{global name: SHA-256 of its value}: arrays by their bytes, generators by their state, containers and
+    objects by their contents; training times (a "seconds" key) and modules, functions and classes left out."""
+    import hashlib, types
+    import numpy
+    def feed(h, value, depth=0):
+        if isinstance(value, numpy.ndarray):
+            h.update(repr((value.dtype, value.shape)).encode() + numpy.ascontiguousarray(value).tobytes())
+        elif isinstance(value, numpy.random.Generator):
+            h.update(repr(value.bit_generator.state).encode())
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if key != "seconds":
+                    h.update(repr(key).encode()), feed(h, item, depth + 1)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                feed(h, item, depth + 1)
+        elif isinstance(value, (int, float, complex, str, bytes, bool, type(None), numpy.generic)):
+            h.update(repr(value).encode())
+        elif hasattr(value, "__dict__") and depth < 4:
+            h.update(type(value).__name__.encode()), feed(h, vars(value), depth + 1)
+        else:
+            h.update(type(value).__name__.encode())
+    digests = {}
+    for name, value in list(globals().items()):
+        if name.startswith("_") or name in ("In", "Out", "exit", "quit", "get_ipython") or isinstance(
+                value, (types.ModuleType, types.FunctionType, type)):
+            continue
+        h = hashlib.sha256()
+        feed(h, value)
+        digests[name] = h.hexdigest()
+    return digests
+'''
+
+
+def kernel_value(client, expression):
+    """The value of a Python expression in the kernel, passed back as JSON (the probe cell is not part of the notebook)."""
+    import json
+
+    import nbformat
+    cell = run_aside(client, f"import json as _json; print(_json.dumps({expression}))")
+    return json.loads(printed(cell))
+
+
+def run_aside(client, source):
+    """Run source in the kernel as a cell appended to the notebook for the time being (nbclient stores an executed
+    cell at its index) and removed again: the executed cell."""
+    import nbformat
+    cell = nbformat.v4.new_code_cell(source)
+    client.nb.cells.append(cell)
+    try:
+        client.execute_cell(cell, len(client.nb.cells) - 1)
+    finally:
+        client.nb.cells.pop()
+    return cell
+
+
+def execute(path, parameters, out_dir, *, twice=None, probes=()):
+    """Execute the notebook at `path` with `parameters` (injected after the cell tagged `parameters`, as papermill
+    does) cell by cell in one kernel, in the repository folder, stopping at the first cell that raises.
+
+    twice: a code cell starting with this text is run a second time at once, with a digest of the kernel's
+    state taken after each run (probes "state after the first run" and "state after the second run").
+    probes: {name: Python expression} evaluated in the kernel after the last cell."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+    from papermill.iorw import load_notebook_node
+    from papermill.parameterize import parameterize_notebook
+
+    notebook = load_notebook_node(str(path))
+    for cell in notebook.cells:               # the committed notebook's outputs: gone, so that what is there is this run's
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    notebook = parameterize_notebook(notebook, dict(parameters, OUT_DIR=str(out_dir)))
+    client = NotebookClient(notebook, kernel_name="python3", timeout=600,
+                            resources={"metadata": {"path": str(REPO_ROOT)}})
+    before, error, found = repository_files(), None, {}
+    with client.setup_kernel():
+        try:
+            for index, cell in enumerate(notebook.cells):
+                if cell.cell_type != "code":
+                    continue
+                client.execute_cell(cell, index)
+                if twice is not None and cell.source.startswith(twice):
+                    run_aside(client, STATE_DIGEST)
+                    found["state after the first run"] = kernel_value(client, "_state_digest()")
+                    found["first output"] = printed(cell)
+                    client.execute_cell(cell, index)
+                    found["state after the second run"] = kernel_value(client, "_state_digest()")
+            found.update({name: kernel_value(client, expression) for name, expression in dict(probes).items()})
+        except CellExecutionError as raised:
+            error = raised
+    return Run(notebook, Path(out_dir), error, before, repository_files(), found)
+
+
+def _fast_run_probes(path):
+    """What the fast runs ask the kernel at the end: the names of the settings checked, and the parameters."""
+    from notebook_functions import notebook_parameters
+    return {"settings checked": "sorted(settings)", "parameters": repr(sorted(notebook_parameters(path)))}
+
+
+@pytest.fixture(scope="session")
+def lesson_fast_run(synthetic_mnist_dir, tmp_path_factory):
+    """The lesson on the synthetic digits (LESSON_FAST), cell by cell, its training cell run twice in a row."""
+    return execute(LESSON, dict(LESSON_FAST, DATA_DIR=str(synthetic_mnist_dir)),
+                   tmp_path_factory.mktemp("lesson_fast") / "out", twice=TRAINING_CELL, probes=_fast_run_probes(LESSON))
+
+
+@pytest.fixture(scope="session")
+def going_further_fast_run(synthetic_mnist_dir, tmp_path_factory):
+    """going_further.ipynb on the synthetic digits (GOING_FURTHER_FAST), cell by cell."""
+    return execute(GOING_FURTHER, dict(GOING_FURTHER_FAST, DATA_DIR=str(synthetic_mnist_dir)),
+                   tmp_path_factory.mktemp("going_further_fast") / "out", probes=_fast_run_probes(GOING_FURTHER))
+
+
+@pytest.fixture(scope="session")
+def lesson_real_run(real_mnist_dir, tmp_path_factory):
+    """The lesson on the real MNIST files with its default settings (about a minute of training)."""
+    return execute(LESSON, dict(LESSON_REAL, DATA_DIR=str(real_mnist_dir)), tmp_path_factory.mktemp("lesson_real") / "out")
+
+
+@pytest.fixture(scope="session")
+def going_further_real_run(real_mnist_dir, tmp_path_factory):
+    """going_further.ipynb on the real MNIST files without its deep network (GOING_FURTHER_REAL): its 45 epochs,
+    and the 100 epochs of the small network it is then compared with, take over two minutes, more than the whole
+    suite may. The committed mnist_deep_model.npz, written by a run with the defaults, is checked against 99.3 %
+    by test_model_file.py; the deep network's code path runs in going_further_fast_run."""
+    return execute(GOING_FURTHER, dict(GOING_FURTHER_REAL, DATA_DIR=str(real_mnist_dir)),
+                   tmp_path_factory.mktemp("going_further_real") / "out")
+
+
+# --- Counting the kernels: which notebook each one ran, and how far ------------------------------------
+
+def pytest_configure(config):
+    """Every IPython kernel started from here on (by nbclient, papermill or a Jupyter server) logs each cell
+    it runs into a folder of its own, through an IPython startup file (IPYTHONDIR is inherited)."""
+    import tempfile
+    folder = Path(tempfile.mkdtemp(prefix="notebook_kernels_"))
+    (folder / "profile_default" / "startup").mkdir(parents=True)
+    (folder / "profile_default" / "startup" / "00-log-cells.py").write_text(KERNEL_LOG_STARTUP, encoding="utf-8")
+    os.environ["IPYTHONDIR"] = os.environ["NOTEBOOK_KERNEL_LOG"] = str(folder)
+
+
+def kernel_runs():
+    """[(notebook name, cells run)] per kernel started in this session, in the order they started."""
+    import ast
+    import json
+    sources = {path.name: {"".join(cell["source"]).strip() for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]
+                           if cell["cell_type"] == "code"} for path in (PRACTICE, GOING_FURTHER, LESSON) if path.exists()}
+    runs = []
+    logs = sorted(Path(os.environ["NOTEBOOK_KERNEL_LOG"]).glob("*.cells"), key=lambda path: path.stat().st_mtime_ns)
+    for log in logs:
+        cells = [ast.literal_eval(line).strip() for line in log.read_text(encoding="utf-8").splitlines()]
+        # the first notebook with a cell of its own among these (practice and going_further have cells the lesson has not)
+        owner = next((name for name, own in sources.items()
+                      if any(cell in own and all(cell not in other for n, other in sources.items() if n != name)
+                             for cell in cells)), None)
+        if owner is None:      # no cell of its own (a run stopped early): the lesson, else what holds most of its cells
+            owner = max(reversed(sources), key=lambda name: sum(cell in sources[name] for cell in cells))
+            owner = owner if any(cell in sources[owner] for cell in cells) else "another notebook"
+        runs.append((owner, len(cells)))
+    return runs
+
+
+def pytest_terminal_summary(terminalreporter):
+    runs = kernel_runs()
+    if runs:
+        counts = {}
+        for name, cells in runs:
+            counts.setdefault(name, []).append(cells)
+        terminalreporter.write_line("notebook kernels started: " + "; ".join(
+            f"{name} {len(cells)} (cells run in each: {', '.join(map(str, cells))})" for name, cells in counts.items()))

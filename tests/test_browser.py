@@ -1,10 +1,10 @@
-"""The widgets of sections 10 and 11 in a real browser, in JupyterLab and in Notebook 7: Jupyter
+"""The widgets of the lesson's sections 8 and 9 in a real browser, in JupyterLab and in Notebook 7: Jupyter
 started on 127.0.0.1, Debian's Chromium driven by Playwright, the notebook run with Run All, digits
 drawn with mouse events on the drawing board's canvas and the prediction the page displays read
 back; in Notebook 7 the experiment panel's Train button is pressed and the run read back from its log.
 
-With the real MNIST files the network is trained on them (3 epochs; the deep network of section 12
-is skipped) and must read the drawn digits correctly; without them it is trained on the synthetic digits, and the test checks the round trip
+One Run All per front end serves all of its tests. With the real MNIST files the network is trained
+on them (3 epochs, the short demonstrations 1 epoch each) and must read the drawn digits correctly; without them it is trained on the synthetic digits, and the test checks the round trip
 (drawing -> kernel -> prediction on the page -> Clear) but not which class comes out.
 The tests skip only when Chromium cannot start.
 """
@@ -14,8 +14,7 @@ import sys
 
 import pytest
 
-from conftest import REAL_MNIST_DIR, REPO_ROOT
-from idx_fixtures import GZ_NAMES
+from conftest import REPO_ROOT, find_real_mnist_dir
 
 sys.path.insert(0, str(REPO_ROOT / "docs"))
 from jupyter_browser import BrowserUnavailable, draw, notebook_page, run_all_cells, wait_for_output  # noqa: E402
@@ -36,9 +35,10 @@ DIGIT_STROKES = {
 @pytest.fixture(scope="module", params=["lab", "notebook"])
 def board_page(request):
     """The notebook run in one front end, up to a drawing board that is on the page; (page, real data?)."""
-    real = all((REAL_MNIST_DIR / name).is_file() for name in GZ_NAMES)
-    data_dir = REAL_MNIST_DIR if real else request.getfixturevalue("synthetic_mnist_dir")
-    parameters = {"EPOCHS": 3, "DEEP_EPOCHS": 0, "VALIDATION_SIZE": 10_000 if real else 200}   # 0: section 12 skipped
+    real_dir = find_real_mnist_dir()
+    real = real_dir is not None
+    data_dir = real_dir if real else request.getfixturevalue("synthetic_mnist_dir")
+    parameters = {"EPOCHS": 3, "DEMO_EPOCHS": 1, "VALIDATION_SIZE": 10_000 if real else 200}
     try:
         with notebook_page(parameters, {"MNIST_DATA_DIR": str(data_dir)}, front_end=request.param) as page:
             run_all_cells(page)

@@ -1,14 +1,28 @@
-"""Section 12: the layers (Linear, ReLU, Dropout, BatchNorm) and NeuralNetwork, each backward pass against
-finite differences in float64 and each check shown to catch a deliberate mistake; training a network of
-layers by section 5's recipe (train_network); folding batch normalization into plain arrays; the
-distortions; saving and loading deep networks."""
+"""going_further.ipynb's functions (loaded from it by notebook_functions, as `nb` here; the first notebook's
+as `lesson`): the layers (Linear, ReLU, Dropout, BatchNorm) and NeuralNetwork, each backward pass against
+finite differences in float64 and each check shown to catch a deliberate mistake; the optimiser SGD;
+training a network of layers by the first notebook's recipe (train_network); folding batch normalization
+into plain arrays and saving the result. (The distortions are tests/test_image_transforms.py's, model
+files tests/test_model_files.py's.)"""
 
 import copy
 
 import numpy as np
 import pytest
 
-from conftest import synthetic_digits
+from conftest import GOING_FURTHER, LESSON, load_notebook_functions, synthetic_digits
+
+
+
+@pytest.fixture(scope="module")
+def nb():
+    return load_notebook_functions(GOING_FURTHER)
+
+
+@pytest.fixture(scope="module")
+def lesson():
+    return load_notebook_functions(LESSON)
+
 
 TOLERANCE = 1e-6          # float64 central differences on these small problems give about 1e-9
 
@@ -76,9 +90,11 @@ def test_dropout_keeps_the_expected_activation_and_is_the_identity_when_not_trai
 def test_dropout_draws_its_masks_from_its_own_generator(nb):
     X = np.ones((20, 30))
     first, second = nb.Dropout(0.5, np.random.default_rng(7)), nb.Dropout(0.5, np.random.default_rng(7))
-    np.testing.assert_array_equal(first.forward(X, True), second.forward(X, True))
-    generator = np.random.default_rng(7)
-    assert nb.Dropout(0.5, generator).rng is generator
+    np.random.seed(0)                                  # NumPy's global generator: not what the masks come from
+    first_mask = first.forward(X, True)
+    np.random.seed(1)
+    np.testing.assert_array_equal(first_mask, second.forward(X, True))
+    assert not np.array_equal(first.forward(X, True), first_mask)   # the generator moves on: a new mask
 
 
 def test_the_layer_check_catches_a_dropout_backward_that_ignores_its_mask(nb):
@@ -154,15 +170,15 @@ def test_the_flat_parameters_are_the_layers_own_arrays_named_as_before(nb):
     assert [layer.input_gradient for layer in net.layers if isinstance(layer, nb.Linear)] == [False, True, True]
 
 
-def test_section_5s_optimiser_pieces_update_the_layers_through_the_flat_dictionary(nb):
+def test_sgd_updates_the_layers_through_the_flat_dictionary_with_weight_decay_on_weights_only(nb):
     net = nb.build_network([20, 8, 3], np.random.default_rng(0), batch_norm=True)
     before = copy.deepcopy(net)
-    grads = {name: np.ones_like(value) for name, value in net.params.items()}
-    velocity = {name: np.zeros_like(value) for name, value in net.params.items()}
-    nb.sgd_momentum_step(net.params, grads, velocity, 0.5, 0.9)
-    for layer, old in zip(net.layers, before.layers):
+    optimiser = nb.SGD(net.params, momentum=0.9, l2=0.1)
+    optimiser.step({name: np.ones_like(value) for name, value in net.params.items()}, 0.5)
+    for layer, old in zip(net.layers, before.layers):     # V = -0.5 (1 + 0.1 W) for a weight, -0.5 for the rest
         for name in layer.params:
-            np.testing.assert_allclose(layer.params[name], old.params[name] - 0.5)
+            decay = 0.1 * old.params[name] if name == "W" else 0
+            np.testing.assert_allclose(layer.params[name], old.params[name] - 0.5 * (1 + decay), rtol=1e-6)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -185,16 +201,16 @@ def test_the_network_check_catches_a_batch_norm_backward_missing_the_variance_te
     assert nb.network_gradient_check(net, X, Y)["W1"] > 0.01
 
 
-def test_the_two_layer_network_as_layers_gives_forwards_scores_and_backwards_gradients(nb):
+def test_the_two_layer_network_as_layers_gives_forwards_scores_and_backwards_gradients(nb, lesson):
     rng = np.random.default_rng(0)
-    params = nb.init_params(784, 16, 10, rng)
+    params = lesson.init_params(784, 16, 10, rng)
     params["b1"] += rng.standard_normal(16).astype(np.float32) * 0.1
     X, Y = rng.random((32, 784), dtype=np.float32), nb.one_hot(rng.integers(0, 10, size=32), 10)
     net = nb.build_network([784, 16, 10], rng)
     for name, value in net.params.items():
         value[...] = params[name]
-    Z, cache = nb.forward(X, params)
-    grads = nb.backward(nb.softmax(Z), Y, cache, params, 1e-3)
+    Z, cache = lesson.forward(X, params)
+    grads = lesson.backward(lesson.softmax(Z), Y, cache, params, 1e-3)
     np.testing.assert_array_equal(net.forward(X), Z)
     net.forward(X, training=True)
     net.backward((nb.softmax(Z) - Y) / len(Y))
@@ -228,17 +244,18 @@ def test_train_network_fits_a_network_with_batch_norm_and_dropout(nb, digits_dat
     assert not np.array_equal(best.statistics["running_mean1"], net.statistics["running_mean1"])   # averaged
 
 
-def test_train_network_averages_the_batch_statistics_with_the_weights(nb, digits_data):
+def test_train_network_keeps_the_batch_statistics_of_the_kept_weights_on_the_training_sample(nb, digits_data):
     (images, labels), (val_images, val_labels) = digits_data
     rng = np.random.default_rng(0)
     net = nb.build_network([784, 16, 10], rng, batch_norm=True)
-    start = copy.deepcopy(net)
     best, _ = nb.train_network(net, (images, labels), (nb.preprocess(val_images), val_labels),
                                dict(RECIPE, epochs=1, averaging=0.0), rng, progress=False)
     for name, value in net.params.items():              # averaging 0: the average is the last weights
         np.testing.assert_allclose(best.params[name], value, rtol=1e-6)
-    np.testing.assert_allclose(best.statistics["running_var1"], net.statistics["running_var1"], rtol=1e-6)
-    assert not np.allclose(net.statistics["running_var1"], start.statistics["running_var1"])
+    Z1 = nb.preprocess(images) @ best.params["W1"] + best.params["b1"]   # the first BatchNorm's input, every image
+    np.testing.assert_allclose(best.statistics["running_mean1"], Z1.mean(axis=0), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(best.statistics["running_var1"], Z1.var(axis=0), rtol=1e-4)
+    assert not np.allclose(net.statistics["running_var1"], best.statistics["running_var1"])   # not the live ones
 
 
 def test_train_network_trains_on_what_distort_returns_for_every_batch(nb, digits_data):
@@ -253,7 +270,7 @@ def test_train_network_trains_on_what_distort_returns_for_every_batch(nb, digits
     _, history = nb.train_network(nb.build_network([784, 16, 10], rng), (images, labels),
                                   (nb.preprocess(val_images), val_labels), dict(RECIPE, epochs=2), rng, blank,
                                   progress=False)
-    assert seen == [(64, 28, 28)] * 20
+    assert seen == [(640, 28, 28)] + [(64, 28, 28)] * 20      # the statistics sample once, then every batch
     assert max(history["val_acc"]) < 0.3                 # blank images teach nothing about the digits
 
 
@@ -309,105 +326,14 @@ def test_a_folded_network_saves_and_loads_back_with_plain_numpy(nb, tmp_path):
     assert all(np.array_equal(loaded[name], folded[name]) for name in folded)
 
 
-def test_a_deep_file_whose_layers_do_not_chain_is_rejected_naming_the_array(nb, tmp_path):
-    params = nb.fold_batch_norm(nb.build_network([784, 32, 16, 10], np.random.default_rng(0)))
-    params["W2"] = np.zeros((31, 16), dtype=np.float32)   # layer 1 gives 32 values, layer 2 takes 31
-    np.savez(tmp_path / "deep.npz", **params)
-    with pytest.raises(ValueError, match=r"W2 has shape \(31, 16\).*784-32-16-10.*\(32, 16\)"):
-        nb.load_params(tmp_path / "deep.npz")
-
-
-def test_a_deep_file_with_a_missing_bias_is_rejected_listing_what_it_holds(nb, tmp_path):
-    params = nb.fold_batch_norm(nb.build_network([784, 32, 16, 10], np.random.default_rng(0)))
-    del params["b3"]
-    np.savez(tmp_path / "deep.npz", **params)
-    with pytest.raises(ValueError, match=r"holds \['W1', 'W2', 'W3', 'b1', 'b2'\], but a model file holds"):
-        nb.load_params(tmp_path / "deep.npz")
-
-
-def test_a_file_without_any_weights_is_rejected(nb, tmp_path):
-    np.savez(tmp_path / "empty.npz", epochs=np.array(3))
-    with pytest.raises(ValueError, match="holds no weights"):
-        nb.load_params(tmp_path / "empty.npz")
-
-
-# --- the distortions -----------------------------------------------------------------------------------
-
-class HighestValues:
-    """Stands in for a NumPy generator whose uniform() always returns the top of the range."""
-
-    def uniform(self, low, high, size):
-        return np.full(size, float(high))
-
-
-@pytest.fixture(scope="module")
-def digits():
-    images, _ = synthetic_digits(8, np.random.default_rng(3))
-    images[:, :3, :] = 0            # keep the ink away from the border, so a shift loses none of it
-    images[:, -3:, :] = 0
-    images[:, :, :3] = 0
-    images[:, :, -3:] = 0
-    return images
-
-
-def test_random_distortion_without_distortion_returns_the_images(nb, digits):
-    out = nb.random_distortion(digits, np.random.default_rng(0), 0, 0, 0, 0)
-    assert out.dtype == np.float32 and out.shape == digits.shape
-    np.testing.assert_array_equal(out, digits)
-
-
-def test_random_distortion_by_whole_pixels_is_the_shift_of_section_5(nb, digits):
-    out = nb.random_distortion(digits, HighestValues(), 0, 0, 2, 0)
-    np.testing.assert_allclose(out, nb.shift_images(digits, 2, 2), atol=1e-3)
-
-
-def test_random_distortion_by_a_quarter_turn_is_a_rotation_of_the_pixel_grid(nb, digits):
-    out = nb.random_distortion(digits, HighestValues(), 90, 0, 0, 0)
-    assert any(np.allclose(out, np.rot90(digits, k, axes=(1, 2)), atol=1e-3) for k in (1, -1))
-
-
-def test_affine_transform_by_plain_numbers_moves_every_image_alike(nb, digits):
-    np.testing.assert_allclose(nb.affine_transform(digits, 0, 1, 0, 0), digits, atol=1e-4)
-    np.testing.assert_allclose(nb.affine_transform(digits, 0, 1, -1, 2), nb.shift_images(digits, -1, 2), atol=1e-3)
-    turned = nb.affine_transform(digits, np.pi / 2, 1, 0, 0)
-    assert any(np.allclose(turned, np.rot90(digits, k, axes=(1, 2)), atol=1e-3) for k in (1, -1))
-
-
-def test_bilinear_sample_interpolates_between_pixels_and_reads_zero_outside(nb):
-    image = np.array([[[0, 10], [20, 30]]], dtype=np.float32)
-    y = np.array([[[0.5, 0.0], [-5.0, 1.0]]], dtype=np.float32)
-    x = np.array([[[0.5, 0.25], [0.0, 9.0]]], dtype=np.float32)
-    np.testing.assert_allclose(nb.bilinear_sample(image, y, x), [[[15, 2.5], [0, 0]]], atol=1e-5)
-
-
-@pytest.mark.parametrize("points", [4, 6])
-def test_smooth_displacements_move_each_pixel_by_about_one_pixel_and_vary_smoothly(nb, points):
-    fields = nb.smooth_displacements(np.random.default_rng(0), 2000, 28, points)
-    assert fields.shape == (2000, 2, 28, 28)
-    np.testing.assert_allclose(fields.std(axis=0), 1, atol=0.1)         # every pixel, both directions
-    neighbours = np.corrcoef(fields[:, 0, 10, 10], fields[:, 0, 10, 11])[0, 1]
-    far = np.corrcoef(fields[:, 0, 2, 2], fields[:, 0, 25, 25])[0, 1]
-    assert neighbours > 0.9 and abs(far) < 0.1
-
-
-def test_random_distortion_gives_each_image_its_own_distortion_and_keeps_the_ink(nb, digits):
-    same = np.repeat(digits[:1], 8, axis=0)
-    for rotate, scale, shift, elastic in ((12, 0.1, 2, 0), (0, 0, 0, 1.5), (12, 0.1, 2, 1.5)):
-        out = nb.random_distortion(same, np.random.default_rng(0), rotate, scale, shift, elastic)
-        assert len({image.tobytes() for image in out}) == 8
-        assert out.min() >= 0 and out.max() <= 255
-        ink = out.sum(axis=(1, 2)) / same[0].sum(dtype=np.float64)
-        assert np.all((ink > 0.7) & (ink < 1.35))        # scaling by ±10 % changes the area by about ±20 %
-
-
-def test_evaluate_in_chunks_gives_the_loss_and_accuracy_of_all_rows_at_once(nb):
+def test_evaluate_in_chunks_gives_the_loss_and_accuracy_of_all_rows_at_once(nb, lesson):
     rng = np.random.default_rng(0)
     net = nb.build_network([784, 32, 10], rng, batch_norm=True)
     X = rng.random((1003, 784), dtype=np.float32)
     labels = rng.integers(0, 10, size=1003)
     Z = net.forward(X)
-    expected_loss = nb.cross_entropy(Z, nb.one_hot(labels, 10))
-    expected_accuracy = nb.accuracy(Z.argmax(axis=1), labels)
+    expected_loss = lesson.cross_entropy(Z, lesson.one_hot(labels, 10))         # the first notebook's, written apart
+    expected_accuracy = np.mean(Z.argmax(axis=1) == labels)
     for chunk_size in (7, 500, 1003, 5000):
         loss, accuracy = nb.evaluate(X, labels, net, nb.network_forward, chunk_size=chunk_size)
         assert accuracy == expected_accuracy

@@ -1,7 +1,7 @@
 """benchmarks/deep_networks.py on small synthetic MNIST (1 epoch per network): every row is trained and
-printed, --rows and --seeds select what runs, and a row draws its random numbers as the notebook does
-(the split from [seed, 1]; section 12's network and its training from [seed, 14]), so that the table's
-row for section 12's recipe is the notebook's own run. No accuracy or timing is asserted."""
+printed, --rows and --seeds select what runs, and a row draws its random numbers as going_further.ipynb
+does (the split from [seed, 1]; the deep network and its training from [seed, 14]), so that the table's
+row for that notebook's recipe is the notebook's own run. No accuracy or timing is asserted."""
 
 import subprocess
 import sys
@@ -10,8 +10,14 @@ from functools import partial
 import numpy as np
 import pytest
 
+from conftest import GOING_FURTHER, load_notebook_functions
 from mnist_utils import load_mnist
 from notebook_functions import notebook_parameters
+
+
+@pytest.fixture(scope="module")
+def nb():
+    return load_notebook_functions(GOING_FURTHER)
 
 
 def run_script(repo_root, data_dir, *options):
@@ -27,20 +33,21 @@ def table_rows(result):
             if line.startswith("| 784-")]
 
 
-def section_12_by_hand(nb, data, seed, s, **changes):
-    """Test accuracy and best validation accuracy of section 12's recipe for one epoch, as the notebook trains it."""
+def going_further_by_hand(nb, data, seed, s, **changes):
+    """Test accuracy and best validation accuracy of going_further.ipynb's deep network for one epoch, trained as
+    the notebook trains it (its sections 4 to 7), written out here."""
     (images, labels), (test_images, test_labels) = data
     (fit_images, y_fit), (val_images, y_val) = nb.split_validation(images, labels, 200, np.random.default_rng([seed, 1]))
     s = {**s, **changes}
-    recipe = dict(epochs=1, batch_size=s["DEEP_BATCH_SIZE"], learning_rate=s["DEEP_LEARNING_RATE"], schedule=s["SCHEDULE"],
-                  momentum=s["MOMENTUM"], l2=s["DEEP_L2"], shift=0, averaging=s["AVERAGING"])
+    recipe = dict(epochs=1, batch_size=s["DEEP_BATCH_SIZE"], learning_rate=s["DEEP_LEARNING_RATE"], schedule=nb.SCHEDULE,
+                  momentum=nb.MOMENTUM, l2=s["DEEP_L2"], shift=0, averaging=nb.AVERAGING)
     distort = partial(nb.random_distortion, max_degrees=s["DEEP_ROTATE"], max_scale=s["DEEP_SCALE"],
                       max_shift=s["DEEP_SHIFT"], elastic=s["DEEP_ELASTIC"])
     rng = np.random.default_rng([seed, 14])
     net = nb.build_network([784, *s["DEEP_HIDDEN"], 10], rng, s["DEEP_BATCH_NORM"], s["DEEP_DROPOUT"])
     net, history = nb.train_network(net, (fit_images, y_fit), (nb.preprocess(val_images), y_val), recipe, rng, distort,
                                     progress=False)
-    accuracy = nb.evaluate(test_images, test_labels, net, nb.network_forward)[1]
+    accuracy = nb.evaluate(test_images, test_labels, net)[1]
     return f"{accuracy:.2%}", f"{max(history['val_acc']):.2%}"
 
 
@@ -48,7 +55,7 @@ def section_12_by_hand(nb, data, seed, s, **changes):
 def test_every_row_of_the_table_is_trained_and_printed(repo_root, synthetic_mnist_dir):
     rows = table_rows(run_script(repo_root, synthetic_mnist_dir))
     assert len(rows) == 9
-    assert ["784-64-10," in rows[0][0], "section 12" in rows[1][0], "dropout 0.2" in rows[7][0],
+    assert ["784-64-10," in rows[0][0], "going_further.ipynb's recipe" in rows[1][0], "dropout 0.2" in rows[7][0],
             "earlier recipe" in rows[8][0]] == [True] * 4
     trained = [cells for cells in rows if len(cells) == 11]
     diverged = [cells for cells in rows if len(cells) == 2]         # far from its recipe, a row may diverge ...
@@ -70,14 +77,15 @@ def test_rows_and_seeds_select_what_is_run(repo_root, synthetic_mnist_dir):
 
 
 @pytest.mark.timeout(300)
-def test_section_12s_row_is_trained_as_the_notebook_trains_it(nb, repo_root, synthetic_mnist_dir):
-    expected = section_12_by_hand(nb, load_mnist(synthetic_mnist_dir), 7, notebook_parameters())
+def test_the_going_further_row_is_trained_as_the_notebook_trains_it(nb, repo_root, synthetic_mnist_dir):
+    expected = going_further_by_hand(nb, load_mnist(synthetic_mnist_dir), 7, notebook_parameters(GOING_FURTHER))
     cells = table_rows(run_script(repo_root, synthetic_mnist_dir, "--rows", "2", "--seeds", "7"))[0]
     assert (cells[7], cells[8]) == expected                         # per seed (one seed), best validation
 
 
 @pytest.mark.timeout(300)
 def test_the_dropout_row_changes_only_the_dropout(nb, repo_root, synthetic_mnist_dir):
-    expected = section_12_by_hand(nb, load_mnist(synthetic_mnist_dir), 7, notebook_parameters(), DEEP_DROPOUT=0.2)
+    expected = going_further_by_hand(nb, load_mnist(synthetic_mnist_dir), 7, notebook_parameters(GOING_FURTHER),
+                                     DEEP_DROPOUT=0.2)
     cells = table_rows(run_script(repo_root, synthetic_mnist_dir, "--rows", "8", "--seeds", "7"))[0]
     assert "dropout 0.2" in cells[0] and cells[3] == "0.2" and (cells[7], cells[8]) == expected

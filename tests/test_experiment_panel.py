@@ -1,15 +1,14 @@
-"""The experiment panel of section 10 (tutorial_widgets.experiment_panel), driven from Python: its
+"""The experiment panel of the lesson's section 8 (tutorial_widgets.experiment_panel), driven from Python: its
 widgets are real ipywidgets, and pressing Train runs the notebook's own `init_params`,
-`check_settings` and `train` on small synthetic digits (no browser needed for this logic)."""
+`train` and settings_rules.check_settings on small synthetic digits (no browser needed for this logic)."""
 
 import numpy as np
 import pytest
 from IPython.core.formatters import DisplayFormatter
 
 import tutorial_widgets
-from conftest import synthetic_digits
-
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+from conftest import PNG_SIGNATURE, synthetic_digits
+from settings_rules import check_settings as settings_check
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 SETTINGS = dict(hidden_size=32, learning_rate=0.05, batch_size=64, epochs=2, momentum=0.9, schedule="cosine",
                 l2=0.0, shift=1, averaging=0.9, train_size=500)
@@ -26,7 +25,7 @@ def data(nb):
 def make_panel(nb, data, train=None, check_settings=None, **defaults):
     """A panel on the synthetic data, 3 epochs unless told otherwise; `train` and `check_settings`
     replace the notebook's (to watch how they are called)."""
-    return tutorial_widgets.experiment_panel(train or nb.train, nb.init_params, check_settings or nb.check_settings,
+    return tutorial_widgets.experiment_panel(train or nb.train, nb.init_params, check_settings or settings_check,
                                              *data, seed=0, defaults={"epochs": 3, **defaults})
 
 

@@ -5,21 +5,19 @@ against something independent of it: central differences of a loss written out h
 computed by hand, or properties that any correct version must have.
 """
 
-import os
-import types
-import zipfile
+import ast
+import json
 
 import numpy as np
 import pytest
 
-from conftest import synthetic_digits
-from notebook_functions import notebook_parameters
+from conftest import LESSON, synthetic_digits
 
 PARAM_SHAPES = {"W1": (784, 64), "b1": (64,), "W2": (64, 10), "b2": (10,)}
 GRADIENT_ORDER = ["Z2", "W2", "b2", "A1", "Z1", "W1", "b1"]   # backward computes them in this order
 
 
-# --- Helpers: an independent loss, central differences, translations ---------------------------
+# --- Helpers: an independent loss and central differences -----------------------------------
 
 
 def relu_by_hand(Z):
@@ -79,86 +77,6 @@ def gradient_errors(nb, backward, l2=0.3, activation=None, derivative=None, g=re
             for name in params}
 
 
-def translate(image, dy, dx, margin=3):
-    """`image` moved down by dy and right by dx pixels (|dy|, |dx| <= margin): pad with zeros, then crop."""
-    h, w = image.shape
-    padded = np.pad(image, margin)
-    return padded[margin - dy:margin - dy + h, margin - dx:margin - dx + w]
-
-
-def offset_of(original, shifted, max_shift):
-    """The (dy, dx) with |dy|, |dx| <= max_shift that turns original into shifted, or None."""
-    for dy in range(-max_shift, max_shift + 1):
-        for dx in range(-max_shift, max_shift + 1):
-            if np.array_equal(translate(original, dy, dx), shifted):
-                return dy, dx
-    return None
-
-
-def full_ink_images(count, seed=0):
-    """uint8 images with no zero pixel, so that every translation is told apart from the others."""
-    return np.random.default_rng(seed).integers(1, 256, size=(count, 28, 28), dtype=np.uint8)
-
-
-# --- Settings ------------------------------------------------------------------------------------
-
-
-def default_settings():
-    """The defaults of the notebook's parameters cell, under check_settings' lower-case names."""
-    return {name.lower(): value for name, value in notebook_parameters().items()}
-
-
-def test_the_default_settings_pass_the_check(nb):
-    assert nb.check_settings(default_settings(), n_images=60_000) is None
-
-
-BAD_SETTINGS = [  # a sample of every rule, each with a value just outside it or of the wrong type
-    ("momentum", 1.0), ("momentum", -0.1), ("learning_rate", 0), ("learning_rate", float("nan")),
-    ("learning_rate", "0.1"), ("hidden_size", 0), ("hidden_size", True), ("hidden_size", 64.0), ("batch_size", False),
-    ("epochs", 0), ("deep_epochs", -1), ("dataset", "digits"), ("schedule", "linear"), ("shift", 1.5), ("shift", 28),
-    ("l2", -1e-4), ("averaging", 1.0), ("validation_size", 0), ("seed", -1), ("deep_hidden", []),
-    ("deep_hidden", [512, 0]), ("deep_l2", -1.0), ("deep_dropout", 1.0), ("deep_rotate", 181), ("deep_scale", 1.0),
-    ("deep_shift", 28), ("deep_learning_rate", 0), ("deep_batch_norm", 1), ("deep_elastic", -0.5), ("deep_elastic", 6), ("data_dir", 3), ("out_dir", None),
-]
-
-
-@pytest.mark.parametrize("name, value", BAD_SETTINGS)
-def test_a_bad_setting_is_rejected_naming_the_parameter_and_the_value(nb, name, value):
-    with pytest.raises(ValueError) as error:
-        nb.check_settings(dict(default_settings(), **{name: value}))
-    assert f"{name.upper()} = {value!r} is not allowed: it must be " in str(error.value)
-
-
-EDGE_SETTINGS = [  # values at the edge of each rule, and other types that are fine
-    ("momentum", 0.0), ("momentum", 0.999), ("learning_rate", 1e-9), ("shift", 0), ("shift", 27), ("deep_epochs", 0),
-    ("l2", 0), ("averaging", 0.0), ("deep_batch_norm", False), ("deep_elastic", 0), ("deep_rotate", 180), ("deep_shift", 27.5),
-    ("hidden_size", np.int64(64)), ("deep_hidden", (1,)), ("data_dir", None), ("out_dir", "runs"),
-]
-
-
-@pytest.mark.parametrize("name, value", EDGE_SETTINGS)
-def test_a_value_at_the_edge_of_its_rule_is_allowed(nb, name, value):
-    nb.check_settings(dict(default_settings(), **{name: value}))
-
-
-def test_a_batch_larger_than_the_images_left_after_the_validation_split_is_rejected(nb):
-    settings = dict(default_settings(), validation_size=100, batch_size=401)
-    with pytest.raises(ValueError, match=r"BATCH_SIZE = 401 is larger than the 400 training images"):
-        nb.check_settings(settings, n_images=500)
-    nb.check_settings(dict(settings, batch_size=400), n_images=500)   # exactly what is left: allowed
-
-
-def test_a_validation_set_that_leaves_no_image_to_train_on_is_rejected(nb):
-    with pytest.raises(ValueError, match="VALIDATION_SIZE = 500 leaves none of the 500 training images"):
-        nb.check_settings(dict(default_settings(), validation_size=500), n_images=500)
-    nb.check_settings(dict(default_settings(), validation_size=499, batch_size=1), n_images=500)
-
-
-def test_an_unknown_setting_is_rejected_naming_it(nb):
-    with pytest.raises(ValueError, match="'learning_rat' is not a setting"):
-        nb.check_settings({"learning_rat": 0.1})
-
-
 # --- Gradients -------------------------------------------------------------------------------
 
 
@@ -208,17 +126,15 @@ def scaled_dA1_backward(correct_backward, factor=2.0):
     return backward
 
 
-def test_notebook_gradient_check_flags_a_wrong_dA1_and_every_row_computed_from_it(nb, monkeypatch):
-    monkeypatch.setattr(nb, "backward", scaled_dA1_backward(nb.backward))
-    errors = nb.gradient_check(np.random.default_rng(0))
+def test_notebook_gradient_check_flags_a_wrong_dA1_and_every_row_computed_from_it(nb):
+    errors = nb.gradient_check(np.random.default_rng(0), backward=scaled_dA1_backward(nb.backward))
     assert {name for name, error in errors.items() if error > 1e-2} == {"A1", "Z1", "W1", "b1"}, errors
     assert all(errors[name] < 1e-7 for name in ("Z2", "W2", "b2")), errors
 
 
-def test_notebook_gradient_check_flags_a_wrong_activation_derivative_from_dZ1_on(nb, monkeypatch):
-    correct_backward = nb.backward
-    monkeypatch.setattr(nb, "backward", lambda *args: correct_backward(*args, activation_derivative=np.sign))
-    errors = nb.gradient_check(np.random.default_rng(0))   # sign(z) is -1, not 0, where z < 0
+def test_notebook_gradient_check_flags_a_wrong_activation_derivative_from_dZ1_on(nb):
+    errors = nb.gradient_check(np.random.default_rng(0),   # sign(z) is -1, not 0, where z < 0
+                               backward=lambda *args: nb.backward(*args, activation_derivative=np.sign))
     assert {name for name, error in errors.items() if error > 1e-2} == {"Z1", "W1", "b1"}, errors
 
 
@@ -435,43 +351,6 @@ def test_update_average_moves_the_average_a_fraction_toward_the_weights(nb):
     np.testing.assert_allclose(average["W"], params["W"])
 
 
-# --- Shifts ---------------------------------------------------------------------------------------
-
-
-def test_shift_by_zero_leaves_images_unchanged(nb):
-    images = full_ink_images(20)
-    np.testing.assert_array_equal(nb.shift_images(images, 0, 0), images)
-
-
-@pytest.mark.parametrize("dy, dx", [(dy, dx) for dy in (-2, -1, 0, 1, 2) for dx in (-2, -1, 0, 1, 2)])
-def test_shift_moves_every_image_by_exactly_dy_dx_and_fills_with_zero(nb, dy, dx):
-    images = full_ink_images(5)
-    shifted = nb.shift_images(images, dy, dx)
-    assert all(offset_of(original, out, 2) == (dy, dx) for original, out in zip(images, shifted))
-
-
-def test_shift_down_right_by_one_moves_a_single_pixel_by_hand(nb):
-    image = np.zeros((1, 4, 4), dtype=np.uint8)
-    image[0, 1, 2] = 200
-    shifted = nb.shift_images(image, 1, 1)
-    assert shifted[0, 2, 3] == 200 and shifted.sum() == 200
-
-
-def test_shift_never_increases_total_ink(nb):
-    images, _ = synthetic_digits(100, np.random.default_rng(0), max_shift=3)
-    ink_before = images.sum(axis=(1, 2), dtype=np.int64)
-    for dy, dx in [(2, 2), (-2, 1), (0, -2)]:
-        assert np.all(nb.shift_images(images, dy, dx).sum(axis=(1, 2), dtype=np.int64) <= ink_before)
-
-
-def test_shift_keeps_uint8_shape_and_leaves_its_input_alone(nb):
-    images = full_ink_images(10)
-    before = images.copy()
-    shifted = nb.shift_images(images, 1, -1)
-    assert shifted.dtype == np.uint8 and shifted.shape == images.shape
-    np.testing.assert_array_equal(images, before)
-
-
 # --- Optimiser -----------------------------------------------------------------------------------
 
 
@@ -501,7 +380,7 @@ def test_sgd_momentum_step_matches_two_steps_by_hand(nb):
     assert params["W"] is W  # updated in place
 
 
-# --- Vanishing gradients and timing -----------------------------------------------------------
+# --- Vanishing gradients ------------------------------------------------------------------------
 
 
 def test_weight_gradient_size_of_a_single_zero_layer_by_hand(nb):
@@ -520,14 +399,6 @@ def test_sigmoid_gradients_vanish_towards_the_input_and_relu_gradients_do_not(nb
     assert len(sigmoid) == len(relu) == 8
     assert sigmoid[0] / sigmoid[-1] < 1e-2        # each sigmoid layer multiplies the gradient by 1/4 or less
     assert 0.1 < relu[0] / relu[-1] < 10
-
-
-def test_seconds_per_call_calls_the_function_repeats_times_and_returns_the_median(nb, monkeypatch):
-    clock = iter([0.0, 5.0, 10.0, 11.0, 20.0, 22.0])     # calls of 5 s, 1 s and 2 s: mean 2.67, median 2
-    monkeypatch.setattr(nb, "time", types.SimpleNamespace(perf_counter=lambda: next(clock)))   # only the notebook's
-    calls = []
-    assert nb.seconds_per_call(lambda: calls.append(1), repeats=3) == 2.0
-    assert len(calls) == 3
 
 
 # --- Evaluation ----------------------------------------------------------------------------------
@@ -588,18 +459,6 @@ def test_points_on_a_line_put_all_their_variance_on_the_first_principal_axis(nb)
     np.testing.assert_allclose(np.abs(points[:, 0]), 3 * np.abs(t), atol=1e-12)   # |direction| = 3
 
 
-def test_dilation_grows_a_pixel_into_a_3x3_block_and_erosion_shrinks_it_back(nb):
-    image = np.zeros((1, 7, 7), dtype=np.uint8)
-    image[0, 3, 3] = 200
-    block = np.zeros_like(image)
-    block[0, 2:5, 2:5] = 200
-    np.testing.assert_array_equal(nb.dilate(image), block)
-    np.testing.assert_array_equal(nb.erode(block), image)
-    np.testing.assert_array_equal(nb.stroke(image, 1), block)
-    np.testing.assert_array_equal(nb.stroke(block, -1), image)
-    np.testing.assert_array_equal(nb.stroke(image, 0), image)
-
-
 def test_pca_2d_projects_onto_the_directions_of_largest_spread(nb):
     A = np.array([[3.0, 1.0, 5.0], [1.0, 1.0, 5.0], [2.0, 1.1, 5.0], [2.0, 0.9, 5.0]])   # spread: 2 in x, 0.2 in y
     points, shares = nb.pca_2d(A)
@@ -615,7 +474,6 @@ def test_accuracies_under_a_distortion_that_changes_nothing_are_the_plain_accura
                                 chunk_size=70)
     assert found == {name: nb.accuracy(nb.predict(nb.preprocess(train_images), network), train_labels)
                      for name, network in networks.items()}
-
 
 
 # --- Training ------------------------------------------------------------------------------------
@@ -636,7 +494,7 @@ def run_train(nb, digits, seed=0, params=None, **changes):
     """train on `digits` by RECIPE with some of its settings changed; keyword options of train pass through."""
     train_images, train_labels, X_val, val_labels = digits
     params = nb.init_params(784, 64, 10, np.random.default_rng(1)) if params is None else params
-    options = {key: changes.pop(key) for key in ("forward", "backward", "augment", "on_epoch") if key in changes}
+    options = {key: changes.pop(key) for key in ("forward", "backward", "on_epoch") if key in changes}
     return nb.train(params, (train_images, train_labels), (X_val, val_labels), dict(RECIPE, **changes),
                     np.random.default_rng(seed), progress=False, **options)
 
@@ -728,213 +586,85 @@ def test_a_nan_loss_stops_training_at_the_step_where_it_appears(nb, digits):
         run_train(nb, digits, forward=forward)
 
 
-def test_a_loss_more_than_divergence_factor_times_the_first_stops_training(nb, digits, monkeypatch):
-    def sure_of_class_0(Z):          # a loss of 1000 for every image of another class: about 900
-        return np.where(np.arange(10) == 0, 1000.0, 0.0) + 0 * Z
+# --- Every function works without the notebook's globals ------------------------------------------------
 
-    with pytest.raises(nb.TrainingDiverged, match=r"in epoch 1, step 2 of 9: the batch loss was \d"):
-        run_train(nb, digits, forward=forward_replacing_the_scores_at_step(nb, 2, sure_of_class_0))
-    monkeypatch.setattr(nb, "DIVERGENCE_FACTOR", 1000)     # 900 is less than 1000 times the first loss
-    run_train(nb, digits, epochs=1, forward=forward_replacing_the_scores_at_step(nb, 2, sure_of_class_0))
-
-
-# --- Saving and loading --------------------------------------------------------------------------
+def tiny_inputs(nb):
+    """Small inputs for every function: 40 synthetic images, their rows and labels, a 784-8-10 network."""
+    rng = np.random.default_rng(0)
+    images, labels = synthetic_digits(40, rng)
+    params = nb.init_params(784, 8, 10, rng)
+    return dict(images=images, labels=labels, X=nb.preprocess(images), Y=nb.one_hot(labels, 10), params=params,
+                cache=nb.forward(nb.preprocess(images), params)[1], history={key: [1.0] for key in nb.HISTORY})
 
 
-@pytest.fixture
-def params(nb):
-    params = nb.init_params(784, 64, 10, np.random.default_rng(0))
-    params["b1"] += np.float32(0.25)  # non-zero biases, so that a lost bias would show
-    return params
+CALLS = {   # name -> its call on tiny_inputs (t), with a check of what it returns that any right version passes
+    "preprocess": lambda nb, t: nb.preprocess(t["images"]).shape == (40, 784),
+    "one_hot": lambda nb, t: nb.one_hot(t["labels"], 10).sum() == 40,
+    "split_validation": lambda nb, t: len(nb.split_validation(t["images"], t["labels"], 5, np.random.default_rng(0))[1][0]) == 5,
+    "init_params": lambda nb, t: nb.init_params(3, 2, 4, np.random.default_rng(0))["W2"].shape == (2, 4),
+    "copy_params": lambda nb, t: nb.copy_params(t["params"])["W1"] is not t["params"]["W1"],
+    "relu": lambda nb, t: nb.relu(np.array([-1.0, 2.0])).tolist() == [0, 2],
+    "relu_derivative": lambda nb, t: nb.relu_derivative(np.array([-1.0, 2.0])).tolist() == [0, 1],
+    "softmax": lambda nb, t: np.allclose(nb.softmax(np.zeros((2, 4))), 0.25),
+    "log_softmax": lambda nb, t: np.allclose(nb.log_softmax(np.zeros((2, 4))), -np.log(4)),
+    "cross_entropy": lambda nb, t: np.isclose(nb.cross_entropy(np.zeros((40, 10)), t["Y"]), np.log(10)),
+    "l2_penalty": lambda nb, t: nb.l2_penalty({"W1": np.ones(2), "b1": np.ones(9)}, 1.0) == 1.0,
+    "forward": lambda nb, t: nb.forward(t["X"], t["params"])[0].shape == (40, 10),
+    "predict": lambda nb, t: nb.predict(t["X"], t["params"]).shape == (40,),
+    "accuracy": lambda nb, t: nb.accuracy(np.array([1, 2]), np.array([1, 3])) == 0.5,
+    "backward": lambda nb, t: nb.backward(nb.softmax(nb.forward(t["X"], t["params"])[0]), t["Y"], t["cache"], t["params"],
+                                          0.0)["W1"].shape == (784, 8),
+    "numerical_gradient": lambda nb, t: np.allclose(nb.numerical_gradient(lambda: 0.0, np.ones(3)), 0),
+    "rel_error": lambda nb, t: nb.rel_error(np.ones(2), np.ones(2)) == 0,
+    "gradient_check": lambda nb, t: max(nb.gradient_check(np.random.default_rng(0)).values()) < 1e-7,
+    "sgd_epoch": lambda nb, t: nb.sgd_epoch(nb.copy_params(t["params"]), t["images"], t["labels"], 8, 0.1,
+                                            np.random.default_rng(0)) is None,
+    "sgd_momentum_step": lambda nb, t: nb.sgd_momentum_step({"w": np.ones(1)}, {"w": np.ones(1)}, {"w": np.zeros(1)},
+                                                            0.5, 0.9) is None,
+    "learning_rate_at": lambda nb, t: nb.learning_rate_at(0, 10, 0.1, "cosine") == 0.1,
+    "random_shift": lambda nb, t: nb.random_shift(t["images"], np.random.default_rng(0), 1).shape == (40, 28, 28),
+    "update_average": lambda nb, t: nb.update_average({"w": np.zeros(1)}, {"w": np.ones(1)}, 0.5) is None,
+    "evaluate": lambda nb, t: 0 <= nb.evaluate(t["images"], t["labels"], t["params"])[1] <= 1,
+    "train": lambda nb, t: nb.train(t["params"], (t["images"], t["labels"]), (t["X"], t["labels"]), dict(RECIPE, epochs=1),
+                                    np.random.default_rng(0), progress=False)[1]["epoch"] == [1.0],
+    "print_ladder": lambda nb, t: nb.print_ladder({"plain": (t["params"], t["history"])}, 1) is None,
+    "identity": lambda nb, t: nb.identity(t["X"]) is t["X"],
+    "identity_derivative": lambda nb, t: nb.identity_derivative(np.zeros(3)).tolist() == [1, 1, 1],
+    "linear_forward": lambda nb, t: nb.linear_forward(t["X"], {"W1": np.zeros((784, 10)), "b1": np.ones(10)})[0].sum() == 400,
+    "linear_backward": lambda nb, t: nb.linear_backward(t["Y"], t["Y"], t["X"], {"W1": np.zeros((784, 10))}, 0.0)[
+        "b1"].tolist() == [0] * 10,
+    "sigmoid": lambda nb, t: nb.sigmoid(np.zeros(1)).tolist() == [0.5],
+    "sigmoid_derivative": lambda nb, t: nb.sigmoid_derivative(np.zeros(1)).tolist() == [0.25],
+    "tanh_derivative": lambda nb, t: nb.tanh_derivative(np.zeros(1)).tolist() == [1.0],
+    "spirals": lambda nb, t: nb.spirals(5, 3, np.random.default_rng(0))[0].shape == (15, 2),
+    "fit_toy": lambda nb, t: nb.fit_toy(*nb.spirals(5, 3, np.random.default_rng(0)), nb.relu, nb.relu_derivative,
+                                        np.random.default_rng(0), steps=3)(np.zeros((2, 2))).shape == (2,),
+    "weight_gradient_sizes": lambda nb, t: len(nb.weight_gradient_sizes(np.tanh, nb.tanh_derivative, lambda n: 1 / n,
+                                                                        t["X"], t["Y"], np.random.default_rng(0), 2, 4)) == 2,
+    "nearest_mean": lambda nb, t: nb.nearest_mean(np.eye(2), np.eye(2)).tolist() == [0, 1],
+    "confusion_matrix": lambda nb, t: nb.confusion_matrix(t["labels"], t["labels"], 10).trace() == 40,
+    "reliability": lambda nb, t: nb.reliability(np.array([0.95]), np.array([True]))[3] == pytest.approx(0.05),
+    "coverage_curve": lambda nb, t: nb.coverage_curve(np.array([0.5]), np.array([True]), [0.0])[0].tolist() == [1.0],
+    "accuracies_under": lambda nb, t: list(nb.accuracies_under(lambda images, level: nb.preprocess(images), 0, t["images"],
+                                                               t["labels"], {"net": t["params"]})) == ["net"],
+    "pca_2d": lambda nb, t: nb.pca_2d(t["X"][:, 300:320])[0].shape == (40, 2),
+    "nearest_mean_accuracy": lambda nb, t: nb.nearest_mean_accuracy(np.eye(10)[t["labels"]], t["labels"]) == 1.0,
+}
 
 
-def save_raw(path, params, **changes):
-    """Write an .npz with np.savez directly (not save_params), with some arrays replaced or removed."""
-    arrays = {**params, **changes}
-    np.savez(path, **{name: value for name, value in arrays.items() if value is not None})
-    return path
+def defined_functions(path):
+    """The names of the functions defined at the top of the notebook's code cells."""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    return [node.name for cell in cells if cell["cell_type"] == "code"
+            for node in ast.parse("".join(cell["source"])).body if isinstance(node, ast.FunctionDef)]
 
 
-def test_saved_params_load_back_equal_as_float32(nb, params, tmp_path):
-    nb.save_params(tmp_path / "model.npz", params)
-    loaded = nb.load_params(tmp_path / "model.npz")
-    assert sorted(loaded) == sorted(PARAM_SHAPES)
-    for name in params:
-        assert loaded[name].dtype == np.float32
-        np.testing.assert_array_equal(loaded[name], params[name])
+def test_every_function_loaded_from_the_lesson_is_called_below(nb):
+    exported = [name for name in defined_functions(LESSON) if hasattr(nb, name)]
+    assert sorted(exported) == sorted(CALLS)
+    assert not hasattr(nb, "forward_and_backward")            # it times the notebook's own batch: a global
 
 
-def test_saved_extras_are_plain_arrays_readable_without_pickle(nb, params, tmp_path):
-    extras = dict(hidden_size=64, l2=2e-4, dataset="mnist", test_accuracy=np.float64(0.986),
-                  history_val_acc=[0.9, 0.95, 0.97], history_epoch=[1.0, 2.0, 3.0])
-    nb.save_params(tmp_path / "model.npz", params, **extras)
-    with np.load(tmp_path / "model.npz", allow_pickle=False) as data:
-        assert sorted(data.files) == sorted([*params, *extras])
-        assert not any(data[key].dtype.hasobject for key in data.files)
-        assert data["dataset"] == "mnist" and data["hidden_size"] == 64
-        np.testing.assert_array_equal(data["history_val_acc"], extras["history_val_acc"])
-
-
-@pytest.mark.parametrize("extra", [dict(note=None), dict(settings={"epochs": 100})])
-def test_save_params_refuses_values_that_would_need_pickle_and_writes_nothing(nb, params, tmp_path, extra):
-    with pytest.raises(TypeError, match=f"{next(iter(extra))}: cannot save a"):
-        nb.save_params(tmp_path / "model.npz", params, **extra)   # np.savez would store them as pickles
-    assert os.listdir(tmp_path) == []
-
-
-@pytest.mark.parametrize("bad_value", [np.nan, np.inf, -np.inf])
-def test_save_params_refuses_non_finite_weights_and_writes_nothing(nb, params, tmp_path, bad_value):
-    params["W2"][3, 4] = bad_value
-    with pytest.raises(ValueError, match=r"W2 holds 1 numbers that are nan or inf.*model.npz was not written"):
-        nb.save_params(tmp_path / "model.npz", params)
-    assert os.listdir(tmp_path) == []
-
-
-def test_refusing_non_finite_weights_keeps_the_file_saved_before(nb, params, tmp_path):
-    nb.save_params(tmp_path / "model.npz", params)
-    with pytest.raises(ValueError):
-        nb.save_params(tmp_path / "model.npz", dict(params, b1=np.full_like(params["b1"], np.nan)))
-    assert os.listdir(tmp_path) == ["model.npz"]
-    np.testing.assert_array_equal(nb.load_params(tmp_path / "model.npz")["b1"], params["b1"])
-
-
-def test_wrong_shape_is_rejected_naming_the_array_and_both_shapes(nb, params, tmp_path):
-    path = save_raw(tmp_path / "model.npz", params, b1=np.zeros(63, dtype=np.float32))
-    with pytest.raises(ValueError) as error:
-        nb.load_params(path)
-    assert "b1" in str(error.value) and "(63,)" in str(error.value) and "(64,)" in str(error.value)
-
-
-def test_other_output_size_is_rejected_naming_the_array_and_both_shapes(nb, params, tmp_path):
-    path = save_raw(tmp_path / "model.npz", nb.init_params(784, 64, 5, np.random.default_rng(0)))
-    with pytest.raises(ValueError, match=r"W2.*\(64, 5\).*\(64, 10\)"):
-        nb.load_params(path)
-
-
-def test_zero_dimensional_weights_are_rejected_with_value_error(nb, params, tmp_path):
-    path = save_raw(tmp_path / "model.npz", params, W1=np.float32(1.0))
-    with pytest.raises(ValueError, match="model.npz"):
-        nb.load_params(path)
-
-
-@pytest.mark.parametrize("name", ["W1", "b1", "W2", "b2"])
-def test_missing_array_is_rejected_listing_the_arrays_the_file_holds(nb, params, tmp_path, name):
-    path = save_raw(tmp_path / "model.npz", params, **{name: None})
-    with pytest.raises(ValueError) as error:
-        nb.load_params(path)
-    assert f"holds {sorted(set(params) - {name})}" in str(error.value)
-
-
-def test_missing_file_raises_file_not_found(nb, tmp_path):
-    with pytest.raises(FileNotFoundError):
-        nb.load_params(tmp_path / "no_such_model.npz")
-
-
-def test_truncated_file_is_rejected(nb, params, tmp_path):
-    path = tmp_path / "model.npz"
-    nb.save_params(path, params)
-    path.write_bytes(path.read_bytes()[:path.stat().st_size // 2])
-    with pytest.raises(ValueError, match="model.npz"):
-        nb.load_params(path)
-
-
-def test_corrupted_bytes_inside_the_file_are_rejected(nb, params, tmp_path):
-    path = tmp_path / "model.npz"
-    nb.save_params(path, params)
-    data = bytearray(path.read_bytes())
-    data[len(data) // 3:len(data) // 3 + 16] = bytes(16)  # inside W1's numbers: the CRC no longer matches
-    path.write_bytes(bytes(data))
-    with pytest.raises(ValueError):
-        nb.load_params(path)
-
-
-def test_file_of_random_bytes_is_rejected(nb, tmp_path):
-    path = tmp_path / "model.npz"
-    path.write_bytes(np.random.default_rng(0).bytes(4096))
-    with pytest.raises(ValueError, match="model.npz"):
-        nb.load_params(path)
-
-
-def test_npy_file_instead_of_npz_is_rejected(nb, params, tmp_path):
-    path = tmp_path / "model.npz"
-    with open(path, "wb") as file:
-        np.save(file, params["W1"])  # a single array: np.load returns an ndarray, not an NpzFile
-    with pytest.raises(ValueError, match="model.npz"):
-        nb.load_params(path)
-
-
-class _CreatesFileWhenUnpickled:
-    def __init__(self, marker):
-        self.marker = str(marker)
-
-    def __reduce__(self):  # unpickling calls open(marker, "w"), which creates the marker file
-        return open, (self.marker, "w")
-
-
-@pytest.mark.parametrize("name", ["W1", "b2"])
-def test_object_array_is_rejected_without_being_unpickled(nb, params, tmp_path, name):
-    marker = tmp_path / "unpickled"
-    path = save_raw(tmp_path / "model.npz", params, **{name: np.array([_CreatesFileWhenUnpickled(marker)])})
-    with pytest.raises(ValueError, match="model.npz"):
-        nb.load_params(path)
-    assert not marker.exists()
-
-
-@pytest.mark.parametrize("bad_value", [np.nan, np.inf, -np.inf])
-def test_non_finite_weights_are_rejected(nb, params, tmp_path, bad_value):
-    params["W2"][3, 4] = bad_value
-    with pytest.raises(ValueError, match="W2"):
-        nb.load_params(save_raw(tmp_path / "model.npz", params))
-
-
-@pytest.mark.parametrize("dtype", [np.int32, np.int64, np.bool_, np.complex64])
-def test_non_float_weights_are_rejected(nb, params, tmp_path, dtype):
-    path = save_raw(tmp_path / "model.npz", params, W1=params["W1"].astype(dtype))
-    with pytest.raises(ValueError, match="W1"):
-        nb.load_params(path)
-
-
-def test_save_params_leaves_no_temporary_file(nb, params, tmp_path):
-    nb.save_params(tmp_path / "model.npz", params, epochs=3)
-    assert os.listdir(tmp_path) == ["model.npz"]
-    assert zipfile.is_zipfile(tmp_path / "model.npz")
-
-
-def test_save_params_creates_missing_folders(nb, params, tmp_path):
-    nb.save_params(tmp_path / "a" / "b" / "model.npz", params)
-    np.testing.assert_array_equal(nb.load_params(tmp_path / "a" / "b" / "model.npz")["W1"], params["W1"])
-
-
-def test_failed_save_keeps_the_existing_file_and_leaves_no_temporary_file(nb, params, tmp_path):
-    path = tmp_path / "model.npz"
-    nb.save_params(path, params)
-    other = {name: value + 1 for name, value in params.items()}
-    with pytest.raises(TypeError):
-        nb.save_params(path, other, unsaveable=lambda: None)  # cannot be written as a plain array
-    assert os.listdir(tmp_path) == ["model.npz"]
-    np.testing.assert_array_equal(nb.load_params(path)["W1"], params["W1"])
-
-
-def test_a_save_that_fails_while_writing_keeps_the_existing_file_and_leaves_no_temporary_file(nb, params, tmp_path,
-                                                                                             monkeypatch):
-    path = tmp_path / "model.npz"
-    nb.save_params(path, params)
-
-    def writes_half_then_fails(file, **arrays):
-        file.write(b"PK\x03\x04 half a file")
-        raise OSError("No space left on device")
-
-    monkeypatch.setattr(nb.np, "savez", writes_half_then_fails)
-    with pytest.raises(OSError, match="No space left"):
-        nb.save_params(path, {name: value + 1 for name, value in params.items()})
-    monkeypatch.undo()
-    assert os.listdir(tmp_path) == ["model.npz"]
-    np.testing.assert_array_equal(nb.load_params(path)["W1"], params["W1"])
-
-
-def test_saving_to_a_directory_path_fails_and_leaves_no_file(nb, params, tmp_path):
-    (tmp_path / "model.npz").mkdir()
-    with pytest.raises(OSError):
-        nb.save_params(tmp_path / "model.npz", params)
-    assert os.listdir(tmp_path) == ["model.npz"]
-    assert os.listdir(tmp_path / "model.npz") == []
+@pytest.mark.parametrize("name", list(CALLS))
+def test_the_function_runs_without_the_notebooks_globals(nb, name):
+    assert CALLS[name](nb, tiny_inputs(nb))

@@ -1,15 +1,19 @@
 """The real MNIST files ($MNIST_DATA_DIR, or shared/data/mnist beside the project) and the real
 Fashion-MNIST files (shared/data/fashion, or Debian's /usr/share/datasets/fashion-mnist), where present.
 
-The expected MNIST label counts are those written in shared/data/README.md; Fashion-MNIST has
-6,000 training and 1,000 test images of each of its 10 classes (its README).
+The expected MNIST label counts are the published ones (5,923 zeros in the training set ...);
+Fashion-MNIST has 6,000 training and 1,000 test images of each of its 10 classes. The pinned SHA-256 of
+mnist_utils are computed here again from the files' decompressed bytes, with hashlib and gzip only.
 """
+
+import gzip
+import hashlib
 
 import numpy as np
 import pytest
 
-from idx_fixtures import GZ_NAMES
-from mnist_utils import download_mnist, load_mnist, verify_mnist
+from idx_fixtures import FILE_NAMES, GZ_NAMES
+from mnist_utils import FASHION_MNIST_SHA256, MNIST_SHA256, download_mnist, load_mnist, verify_mnist
 
 TRAIN_LABEL_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 TEST_LABEL_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
@@ -42,7 +46,16 @@ def test_real_mnist_pixels_use_the_whole_byte_range(real_mnist):
         assert (images.min(), images.max()) == (0, 255)
 
 
-def test_real_files_match_the_pinned_sha256_of_the_decompressed_bytes(real_mnist_dir):
+def sha256_of_the_decompressed_files(folder):
+    return {name: hashlib.sha256(gzip.decompress((folder / f"{name}.gz").read_bytes())).hexdigest()
+            for name in FILE_NAMES}
+
+
+def test_the_mnist_pins_are_the_sha256_of_the_real_files_decompressed_bytes(real_mnist_dir):
+    assert sha256_of_the_decompressed_files(real_mnist_dir) == MNIST_SHA256
+
+
+def test_verify_mnist_finds_the_real_files_ok(real_mnist_dir):
     checks = verify_mnist(real_mnist_dir)
 
     assert [check.status for check in checks.values()] == ["ok"] * 4, checks
@@ -76,7 +89,11 @@ def test_real_fashion_mnist_has_the_mnist_shapes_and_balanced_classes(real_fashi
     assert np.bincount(y_test, minlength=10).tolist() == [1000] * 10
 
 
-def test_real_fashion_files_match_the_pinned_sha256(real_fashion_dir):
+def test_the_fashion_pins_are_the_sha256_of_the_real_files_decompressed_bytes(real_fashion_dir):
+    assert sha256_of_the_decompressed_files(real_fashion_dir) == FASHION_MNIST_SHA256
+
+
+def test_verify_mnist_finds_the_real_fashion_files_ok(real_fashion_dir):
     checks = verify_mnist(real_fashion_dir, dataset="fashion")
 
     assert [check.status for check in checks.values()] == ["ok"] * 4, checks
