@@ -92,14 +92,12 @@ def _location(error):
     return f" (in {frame.name}, line {frame.lineno}: {frame.line})" if frame.line else f" (in {frame.name})"
 
 
-def _call(name, function, *args, **kwargs):
-    """function(*copies of args), with NotWrittenYet for a stub and CheckFailed for any exception inside it.
-
-    Returns (result, copies): compare the copies with the originals to see what the function changed."""
-    copies = copy.deepcopy(args)
+def _run(name, function, *args, **kwargs):
+    """function(*args) itself (for the in-place exercises), with NotWrittenYet for a stub and CheckFailed for any
+    exception inside it."""
     try:
         with np.errstate(all="ignore"):
-            result = function(*copies, **kwargs)
+            return function(*args, **kwargs)
     except NotWrittenYet:
         raise
     except NotImplementedError as error:
@@ -109,7 +107,13 @@ def _call(name, function, *args, **kwargs):
         hint = next((hint for words, hint in ERROR_HINTS if words in message), None)
         raise CheckFailed(f"{name} raised {type(error).__name__}: {message}{_location(error)}"
                           + (f"\n  the usual cause: {hint}" if hint else "")) from error
-    return result, copies
+
+
+def _call(name, function, *args, **kwargs):
+    """_run on copies of args. Returns (result, copies): compare the copies with the originals to see what the
+    function changed."""
+    copies = copy.deepcopy(args)
+    return _run(name, function, *copies, **kwargs), copies
 
 
 def _same(a, b):
@@ -631,15 +635,7 @@ def check_sgd_momentum_step(sgd_momentum_step):
     for step, grads in enumerate(all_grads, start=1):
         before = {k: v.copy() for k, v in params.items()}
         pristine_grads = copy.deepcopy(grads)
-        try:
-            with np.errstate(all="ignore"):
-                returned = sgd_momentum_step(params, grads, velocity, rate, mu)
-        except NotWrittenYet:
-            raise
-        except NotImplementedError as error:
-            raise NotWrittenYet(getattr(sgd_momentum_step, "__name__", "sgd_momentum_step")) from error
-        except Exception as error:
-            raise CheckFailed(f"sgd_momentum_step raised {type(error).__name__}: {error}{_location(error)}") from error
+        returned = _run("sgd_momentum_step", sgd_momentum_step, params, grads, velocity, rate, mu)
         _unchanged("sgd_momentum_step", ["grads"], [pristine_grads], [grads])
         where = f"after step {step} (learning rate {rate}, momentum {mu}, W = [[1, 2], [3, 4]], b = [0.5, -0.5])"
         if all(_same(before[k], params.get(k)) for k in before):
@@ -705,15 +701,7 @@ def check_sgd_epoch(sgd_epoch, init_params, train_images, train_labels, X_val, v
     params, rng = copy.deepcopy(start), np.random.default_rng(case["seed"] + 1)
     images, labels = train_images.copy(), train_labels.copy()
     arguments = (case["batch_size"], case["learning_rate"])
-    try:
-        with np.errstate(all="ignore"):
-            returned = sgd_epoch(params, images, labels, *arguments, rng)
-    except NotWrittenYet:
-        raise
-    except NotImplementedError as error:
-        raise NotWrittenYet(getattr(sgd_epoch, "__name__", "sgd_epoch")) from error
-    except Exception as error:
-        raise CheckFailed(f"sgd_epoch raised {type(error).__name__}: {error}{_location(error)}") from error
+    returned = _run("sgd_epoch", sgd_epoch, params, images, labels, *arguments, rng)
     _unchanged("sgd_epoch", ["images", "labels"], [train_images, train_labels], [images, labels])
     reference, reference_rng = copy.deepcopy(start), np.random.default_rng(case["seed"] + 1)
     _reference_sgd_epoch(reference, train_images, train_labels, *arguments, reference_rng)
