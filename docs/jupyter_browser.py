@@ -115,34 +115,45 @@ def notebook_page(parameters=None, environment=None, viewport=(1400, 1000), fron
             finally:
                 browser.close()
                 server.terminate()
-                server.wait(timeout=30)
+                try:
+                    server.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    server.kill()
+                    server.wait()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def accept_kernel_dialog(page, seconds):
-    """Jupyter may ask which kernel to start; take the one it proposes (the notebook's python3).
-    Returns whether it asked."""
-    try:
-        page.get_by_role("dialog").get_by_role("button", name="Select", exact=True).click(timeout=seconds * 1000)
-    except PlaywrightTimeoutError:
-        return False
-    return True
+def wait_for_kernel(page, seconds):
+    """Wait until the notebook's kernel has started and is idle, as the server sees it (its sessions API),
+    and the page shows it idle too. (Before the kernel starts the page also shows "idle", and a Run All
+    clicked then is lost.)"""
+    sessions = "async () => (await (await fetch('/api/sessions', {cache: 'no-store'})).json())" \
+               ".map(session => session.kernel && session.kernel.execution_state)"
+    deadline = time.monotonic() + seconds
+    while "idle" not in page.evaluate(sessions):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the notebook's kernel was not idle within {seconds} s")
+        page.wait_for_timeout(200)
+    # the kernel's status circle, in the notebook's toolbar in both front ends
+    page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]').wait_for(timeout=seconds * 1000)
 
 
 def run_all_cells(page, start_seconds=30):
-    """Run All, once the kernel is idle; retried if no cell has started within start_seconds."""
+    """Run All, once the kernel is idle; retried if no cell has started within start_seconds. Should
+    Jupyter ask which kernel to start, the one it proposes (the notebook's python3) is taken."""
     page.locator(".jp-Notebook").wait_for(timeout=SERVER_START_SECONDS * 1000)
-    accept_kernel_dialog(page, seconds=10)
-    # the kernel's status circle, in the notebook's toolbar in both front ends
-    page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]').wait_for(timeout=SERVER_START_SECONDS * 1000)
+    wait_for_kernel(page, SERVER_START_SECONDS)
+    choose_kernel = page.get_by_role("dialog").get_by_role("button", name="Select", exact=True)
+    started = page.locator(".jp-InputArea-prompt", has_text=re.compile(r"\[(\*|\d+)\]")).first
     for _attempt in range(3):
         page.get_by_role("menuitem", name="Run", exact=True).click()
         page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
-        accept_kernel_dialog(page, seconds=2)
-        started = page.locator(".jp-InputArea-prompt", has_text=re.compile(r"\[(\*|\d+)\]")).first
         try:
-            started.wait_for(timeout=start_seconds * 1000)
+            started.or_(choose_kernel).first.wait_for(timeout=start_seconds * 1000)
+            if choose_kernel.is_visible():
+                choose_kernel.click()
+                started.wait_for(timeout=start_seconds * 1000)
             return
         except PlaywrightTimeoutError:
             continue
