@@ -3,11 +3,10 @@ real browser.
 
 Runs the notebook in JupyterLab on 127.0.0.1 (a temporary copy: nothing in the repository is written),
 driven by Debian's Chromium through Playwright (see docs/jupyter_browser.py), then
-- trains twice from the experiment panel of section 10, with its default settings and then with batch
+- trains twice from the experiment panel of section 8, with its default settings and then with batch
   size 32, so that the first run shows in the legend beside the second, and saves experiment_panel.png;
-- draws a 7 with the mouse on the drawing board of section 11 and saves drawing_board.png.
-The notebook runs with its default parameters except DEEP_EPOCHS = 0 (the deep network of section 12
-appears in neither picture, so it is not trained).
+- draws a 7 with the mouse on the drawing board of section 9 and saves drawing_board.png.
+The notebook runs with its default parameters.
 
     MNIST_DATA_DIR=../shared/data/mnist python docs/screenshots.py
 """
@@ -30,7 +29,7 @@ def press_train_and_wait(panel, runs_expected):
 
 
 def main():
-    with notebook_page({"DEEP_EPOCHS": 0}) as page:
+    with notebook_page() as page:
         run_all_cells(page)
         wait_for_output(page, ".digit-canvas", RUN_ALL_SECONDS)
         panel = page.locator(".experiment-panel")

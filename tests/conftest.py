@@ -12,6 +12,7 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[1]
 REAL_MNIST_DIR = REPO_ROOT.parent / "shared" / "data" / "mnist"   # looked in when $MNIST_DATA_DIR does not hold them
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"                               # the first 8 bytes of every PNG file
+COMMITTED_MODEL, COMMITTED_DEEP_MODEL = REPO_ROOT / "mnist_model.npz", REPO_ROOT / "mnist_deep_model.npz"
 # Fashion-MNIST: beside MNIST if someone put it there, else where Debian's package dataset-fashion-mnist
 # installs it (.ci/run installs that package when it can).
 REAL_FASHION_DIRS = (REPO_ROOT.parent / "shared" / "data" / "fashion", Path("/usr/share/datasets/fashion-mnist"))
@@ -23,14 +24,16 @@ from notebook_functions import NOTEBOOK, load_notebook_functions  # noqa: E402,F
 from idx_fixtures import GZ_NAMES, write_idx  # noqa: E402
 
 
+def first_folder_with_the_files(folders):
+    """The first of `folders` holding the four .gz files of MNIST or Fashion-MNIST, or None."""
+    return next((folder for folder in folders if all((folder / name).is_file() for name in GZ_NAMES)), None)
+
+
 def find_real_mnist_dir():
     """The folder of the four real MNIST .gz files: $MNIST_DATA_DIR if it holds them, else
     ../shared/data/mnist if it does, else None."""
     folders = [Path(os.environ["MNIST_DATA_DIR"])] if os.environ.get("MNIST_DATA_DIR") else []
-    for folder in folders + [REAL_MNIST_DIR]:
-        if all((folder / name).is_file() for name in GZ_NAMES):
-            return folder
-    return None
+    return first_folder_with_the_files(folders + [REAL_MNIST_DIR])
 
 
 def model_arrays(path, leave_out=()):
@@ -70,9 +73,25 @@ def repo_root():
 
 
 @pytest.fixture(scope="module")
-def nb():
-    """The notebook's own functions (not a copy), loaded once per test module."""
-    return load_notebook_functions()
+def nb(request):
+    """A notebook's own functions (not a copy), loaded once per test module: those of the notebook named by the
+    module's NOTEBOOK_UNDER_TEST, else the lesson's."""
+    return load_notebook_functions(getattr(request.module, "NOTEBOOK_UNDER_TEST", NOTEBOOK))
+
+
+@pytest.fixture(scope="module")
+def lesson_nb():
+    """The lesson's functions, for a module whose `nb` is another notebook's."""
+    return load_notebook_functions(NOTEBOOK)
+
+
+def assert_valid_png(path):
+    """A PNG file that decodes to an image of more than 100 × 100 pixels."""
+    import matplotlib.pyplot as plt
+    data = path.read_bytes()
+    assert data[:8] == PNG_SIGNATURE and len(data) > 1000
+    height, width = plt.imread(path).shape[:2]  # decodes the whole image
+    assert height > 100 and width > 100
 
 
 @pytest.fixture(scope="session")
@@ -87,9 +106,10 @@ def real_mnist_dir():
 
 @pytest.fixture(scope="session")
 def real_fashion_dir():
-    for folder in REAL_FASHION_DIRS:
-        if all((folder / name).is_file() for name in GZ_NAMES):
-            return folder
+    """The folder of the four real Fashion-MNIST .gz files; the test skips without them."""
+    folder = first_folder_with_the_files(REAL_FASHION_DIRS)
+    if folder is not None:
+        return folder
     pytest.skip(f"real Fashion-MNIST not found in {' or '.join(map(str, REAL_FASHION_DIRS))} "
                 "(on Debian or Ubuntu: apt-get install dataset-fashion-mnist)")
 
@@ -111,15 +131,16 @@ def synthetic_mnist_dir(tmp_path_factory):
 #
 # Each notebook is executed as few times as its tests need: once, cell by cell in one kernel, on the
 # synthetic digits with small settings (`lesson_fast_run`, `going_further_fast_run`), and once on the real
-# MNIST files where they exist (`lesson_real_run`, `going_further_real_run`); every test about a run
+# MNIST files where they exist, by the README's run command (`readme_real_run`); every test about a run
 # reads these. Every kernel started during the session is counted (`count_kernels`), and the count per
 # notebook is printed at the end of the run.
 
 LESSON, GOING_FURTHER, PRACTICE = NOTEBOOK, REPO_ROOT / "going_further.ipynb", REPO_ROOT / "practice.ipynb"
 LESSON_FAST = dict(EPOCHS=2, DEMO_EPOCHS=1, VALIDATION_SIZE=200)              # on the 1,200 synthetic images
 GOING_FURTHER_FAST = dict(DEEP_EPOCHS=1, BN_DEMO_EPOCHS=1, VALIDATION_SIZE=200)
-LESSON_REAL = {}                                                               # the defaults: the promised accuracy
-GOING_FURTHER_REAL = dict(DEEP_EPOCHS=0, BN_DEMO_EPOCHS=1)                     # see going_further_real_run
+LESSON_BAD_SETTING = dict(MOMENTUM=1.0)                    # each fast run begins with a Run All with one of
+GOING_FURTHER_BAD_SETTING = dict(DEEP_DROPOUT=1.0)         # these, which must stop at once: see execute
+GOING_FURTHER_REAL = dict(DEEP_EPOCHS=0, BN_DEMO_EPOCHS=1)  # see readme_real_run; the lesson runs at its defaults
 TRAINING_CELL = "params, history = train("          # how the lesson's full run's training cell begins
 KERNEL_LOG_STARTUP = '''\
 def _register():   # leaves no name in the notebook's namespace but the hook
@@ -139,10 +160,11 @@ del _register
 
 
 class Run:
-    """A notebook executed cell by cell: the executed notebook, its OUT_DIR, the first error (or None),
-    the repository's files before and after, and what the probes asked of the kernel returned."""
+    """An executed notebook: the notebook with its outputs, its OUT_DIR, the first error (or None), and for a
+    run cell by cell (`execute`) the repository's files before and after and what the probes asked of the
+    kernel returned."""
 
-    def __init__(self, notebook, out_dir, error, before, after, probes):
+    def __init__(self, notebook, out_dir, error, before=None, after=None, probes=None):
         self.notebook, self.out_dir, self.error, self.before, self.after, self.probes = (
             notebook, out_dir, error, before, after, probes)
 
@@ -232,28 +254,50 @@ def run_aside(client, source):
     return cell
 
 
-def execute(path, parameters, out_dir, *, twice=None, probes=()):
-    """Execute the notebook at `path` with `parameters` (injected after the cell tagged `parameters`, as papermill
-    does) cell by cell in one kernel, in the repository folder, stopping at the first cell that raises.
+def execute(notebook, parameters, out_dir, *, bad_setting=None, twice=None, probes=()):
+    """Execute a notebook (a path, or a notebook read by nbformat) with `parameters` (injected after the cell
+    tagged `parameters`, as papermill does) cell by cell in one kernel, in the repository folder, stopping at
+    the first cell that raises.
 
+    bad_setting: {name: value} that a setting rule forbids. The notebook is first run with it in place of the
+    parameters' values, cell by cell until a cell raises, as a learner's Run All would (probe "bad setting":
+    the error, how many cells ran, whether OUT_DIR then existed); then the same kernel runs the notebook from
+    the top with `parameters`, as Run All again after the learner fixed the setting.
     twice: a code cell starting with this text is run a second time at once, with a digest of the kernel's
     state taken after each run (probes "state after the first run" and "state after the second run").
     probes: {name: Python expression} evaluated in the kernel after the last cell."""
+    import copy
+
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
-    from papermill.iorw import load_notebook_node
     from papermill.parameterize import parameterize_notebook
 
-    notebook = load_notebook_node(str(path))
-    for cell in notebook.cells:               # the committed notebook's outputs: gone, so that what is there is this run's
-        if cell.cell_type == "code":
+    clean = nbformat.read(notebook, as_version=4) if isinstance(notebook, (str, Path)) else copy.deepcopy(notebook)
+    clean.metadata.setdefault("papermill", {})  # papermill's parameterize_notebook needs these two
+    for cell in clean.cells:
+        cell.metadata.setdefault("tags", [])
+        if cell.cell_type == "code":          # the committed notebook's outputs: gone, so that what is there is this run's
             cell.outputs, cell.execution_count = [], None
-    notebook = parameterize_notebook(notebook, dict(parameters, OUT_DIR=str(out_dir)))
+
+    def parameterized(values):
+        return parameterize_notebook(copy.deepcopy(clean), dict(values, OUT_DIR=str(out_dir)))
+
+    notebook = parameterized(parameters)
     client = NotebookClient(notebook, kernel_name="python3", timeout=600,
                             resources={"metadata": {"path": str(REPO_ROOT)}})
     before, error, found = repository_files(), None, {}
     with client.setup_kernel():
+        if bad_setting is not None:
+            cells = [cell.source for cell in parameterized(dict(parameters, **bad_setting)).cells
+                     if cell.cell_type == "code"]
+            for ran, source in enumerate(cells, start=1):
+                try:
+                    run_aside(client, source)
+                except CellExecutionError as raised:
+                    found["bad setting"] = dict(error=f"{raised.ename}: {raised.evalue}", cells_run=ran,
+                                                out_dir_exists=Path(out_dir).exists())
+                    break
         try:
             for index, cell in enumerate(notebook.cells):
                 if cell.cell_type != "code":
@@ -279,32 +323,51 @@ def _fast_run_probes(path):
 
 @pytest.fixture(scope="session")
 def lesson_fast_run(synthetic_mnist_dir, tmp_path_factory):
-    """The lesson on the synthetic digits (LESSON_FAST), cell by cell, its training cell run twice in a row."""
+    """The lesson on the synthetic digits (LESSON_FAST), cell by cell, its training cell run twice in a row; in its
+    kernel, first a Run All with LESSON_BAD_SETTING that stops at the settings check (see `execute`)."""
     return execute(LESSON, dict(LESSON_FAST, DATA_DIR=str(synthetic_mnist_dir)),
-                   tmp_path_factory.mktemp("lesson_fast") / "out", twice=TRAINING_CELL, probes=_fast_run_probes(LESSON))
+                   tmp_path_factory.mktemp("lesson_fast") / "out", bad_setting=LESSON_BAD_SETTING,
+                   twice=TRAINING_CELL, probes=_fast_run_probes(LESSON))
 
 
 @pytest.fixture(scope="session")
 def going_further_fast_run(synthetic_mnist_dir, tmp_path_factory):
-    """going_further.ipynb on the synthetic digits (GOING_FURTHER_FAST), cell by cell."""
+    """going_further.ipynb on the synthetic digits (GOING_FURTHER_FAST), cell by cell; in its kernel, first a Run All
+    with GOING_FURTHER_BAD_SETTING that stops at the settings check (see `execute`)."""
     return execute(GOING_FURTHER, dict(GOING_FURTHER_FAST, DATA_DIR=str(synthetic_mnist_dir)),
-                   tmp_path_factory.mktemp("going_further_fast") / "out", probes=_fast_run_probes(GOING_FURTHER))
+                   tmp_path_factory.mktemp("going_further_fast") / "out", bad_setting=GOING_FURTHER_BAD_SETTING,
+                   probes=_fast_run_probes(GOING_FURTHER))
+
+
+class ReadmeRun:
+    """The README's run command, run in a fresh clone: the shell's result, the clone, and the two executed
+    notebooks it wrote into runs/ (each a `Run`; its notebook None if the command stopped before writing it)."""
+
+    def __init__(self, result, clone):
+        import nbformat
+        self.result, self.clone, self.out_dir = result, clone, clone / "runs"
+        error = None if result.returncode == 0 else (result.stdout + result.stderr)[-3000:]
+
+        def run(path):
+            path = self.out_dir / path.name
+            return Run(nbformat.read(path, as_version=4) if path.is_file() else None, self.out_dir, error)
+        self.lesson, self.going_further = run(LESSON), run(GOING_FURTHER)
 
 
 @pytest.fixture(scope="session")
-def lesson_real_run(real_mnist_dir, tmp_path_factory):
-    """The lesson on the real MNIST files with its default settings (about a minute of training)."""
-    return execute(LESSON, dict(LESSON_REAL, DATA_DIR=str(real_mnist_dir)), tmp_path_factory.mktemp("lesson_real") / "out")
-
-
-@pytest.fixture(scope="session")
-def going_further_real_run(real_mnist_dir, tmp_path_factory):
-    """going_further.ipynb on the real MNIST files without its deep network (GOING_FURTHER_REAL): its 45 epochs,
-    and the 100 epochs of the small network it is then compared with, take over two minutes, more than the whole
-    suite may. The committed mnist_deep_model.npz, written by a run with the defaults, is checked against 99.3 %
-    by test_model_file.py; the deep network's code path runs in going_further_fast_run."""
-    return execute(GOING_FURTHER, dict(GOING_FURTHER_REAL, DATA_DIR=str(real_mnist_dir)),
-                   tmp_path_factory.mktemp("going_further_real") / "out")
+def readme_real_run(real_mnist_dir, tmp_path_factory):
+    """The README's run command (tests/fresh_clone.py) in a fresh clone, offline, with MNIST_DATA_DIR naming the
+    real MNIST files: the lesson at its defaults (the accuracy it promises, about a minute), and
+    going_further.ipynb with GOING_FURTHER_REAL appended to its papermill step. Its deep network's 45 epochs, and
+    the 100 epochs of the small network it is then compared with, take over two minutes, more than the whole
+    suite may: the committed mnist_deep_model.npz, written by a run with the defaults, is checked against
+    99.3 % by test_model_file.py, and the deep network's code runs in going_further_fast_run."""
+    from fresh_clone import clone_as_on_disk, offline_environment, readme_command, run_in_shell
+    clone = clone_as_on_disk(REPO_ROOT, tmp_path_factory.mktemp("readme_real") / "clone")
+    extra = " ".join(f"-p {name} {value}" for name, value in GOING_FURTHER_REAL.items())
+    command = readme_command(REPO_ROOT, {GOING_FURTHER.name: extra})
+    result = run_in_shell(command, clone, offline_environment(MNIST_DATA_DIR=str(real_mnist_dir)), timeout=840)
+    return ReadmeRun(result, clone)
 
 
 # --- Counting the kernels: which notebook each one ran, and how far ------------------------------------

@@ -1,27 +1,20 @@
 """going_further.ipynb's functions (loaded from it by notebook_functions, as `nb` here; the first notebook's
-as `lesson`): the layers (Linear, ReLU, Dropout, BatchNorm) and NeuralNetwork, each backward pass against
+as `lesson_nb`): the layers (Linear, ReLU, Dropout, BatchNorm) and NeuralNetwork, each backward pass against
 finite differences in float64 and each check shown to catch a deliberate mistake; the optimiser SGD;
 training a network of layers by the first notebook's recipe (train_network); folding batch normalization
 into plain arrays and saving the result. (The distortions are tests/test_image_transforms.py's, model
 files tests/test_model_files.py's.)"""
 
+import ast
 import copy
 
+import nbformat
 import numpy as np
 import pytest
 
-from conftest import GOING_FURTHER, LESSON, load_notebook_functions, synthetic_digits
+from conftest import GOING_FURTHER, synthetic_digits
 
-
-
-@pytest.fixture(scope="module")
-def nb():
-    return load_notebook_functions(GOING_FURTHER)
-
-
-@pytest.fixture(scope="module")
-def lesson():
-    return load_notebook_functions(LESSON)
+NOTEBOOK_UNDER_TEST = GOING_FURTHER     # conftest's `nb`: its functions; `lesson_nb`: the first notebook's
 
 
 TOLERANCE = 1e-6          # float64 central differences on these small problems give about 1e-9
@@ -201,16 +194,16 @@ def test_the_network_check_catches_a_batch_norm_backward_missing_the_variance_te
     assert nb.network_gradient_check(net, X, Y)["W1"] > 0.01
 
 
-def test_the_two_layer_network_as_layers_gives_forwards_scores_and_backwards_gradients(nb, lesson):
+def test_the_two_layer_network_as_layers_gives_forwards_scores_and_backwards_gradients(nb, lesson_nb):
     rng = np.random.default_rng(0)
-    params = lesson.init_params(784, 16, 10, rng)
+    params = lesson_nb.init_params(784, 16, 10, rng)
     params["b1"] += rng.standard_normal(16).astype(np.float32) * 0.1
     X, Y = rng.random((32, 784), dtype=np.float32), nb.one_hot(rng.integers(0, 10, size=32), 10)
     net = nb.build_network([784, 16, 10], rng)
     for name, value in net.params.items():
         value[...] = params[name]
-    Z, cache = lesson.forward(X, params)
-    grads = lesson.backward(lesson.softmax(Z), Y, cache, params, 1e-3)
+    Z, cache = lesson_nb.forward(X, params)
+    grads = lesson_nb.backward(lesson_nb.softmax(Z), Y, cache, params, 1e-3)
     np.testing.assert_array_equal(net.forward(X), Z)
     net.forward(X, training=True)
     net.backward((nb.softmax(Z) - Y) / len(Y))
@@ -326,15 +319,89 @@ def test_a_folded_network_saves_and_loads_back_with_plain_numpy(nb, tmp_path):
     assert all(np.array_equal(loaded[name], folded[name]) for name in folded)
 
 
-def test_evaluate_in_chunks_gives_the_loss_and_accuracy_of_all_rows_at_once(nb, lesson):
+def test_evaluate_in_chunks_gives_the_loss_and_accuracy_of_all_rows_at_once(nb, lesson_nb):
     rng = np.random.default_rng(0)
     net = nb.build_network([784, 32, 10], rng, batch_norm=True)
     X = rng.random((1003, 784), dtype=np.float32)
     labels = rng.integers(0, 10, size=1003)
     Z = net.forward(X)
-    expected_loss = lesson.cross_entropy(Z, lesson.one_hot(labels, 10))         # the first notebook's, written apart
+    expected_loss = lesson_nb.cross_entropy(Z, lesson_nb.one_hot(labels, 10))         # the first notebook's, written apart
     expected_accuracy = np.mean(Z.argmax(axis=1) == labels)
     for chunk_size in (7, 500, 1003, 5000):
         loss, accuracy = nb.evaluate(X, labels, net, nb.network_forward, chunk_size=chunk_size)
         assert accuracy == expected_accuracy
         assert loss == pytest.approx(expected_loss, rel=1e-5)
+
+
+# --- every function and class the notebook defines, without its globals ---------------------------------
+
+
+def two_layers(nb, batch_norm=False):
+    return nb.build_network([784, 6, 10], np.random.default_rng(0), batch_norm=batch_norm)
+
+
+X8 = np.random.default_rng(1).random((8, 784), dtype=np.float32)
+Y8 = np.eye(10, dtype=np.float32)[np.arange(8) % 10]
+
+CALLS = {   # name -> a call on small inputs, with a check of what it returns that any right version passes
+    "preprocess": lambda nb: nb.preprocess(np.full((2, 28, 28), 255, np.uint8)).tolist() == [[1.0] * 784] * 2,
+    "one_hot": lambda nb: nb.one_hot(np.array([2, 0]), 3).tolist() == [[0, 0, 1], [1, 0, 0]],
+    "split_validation": lambda nb: [len(part[1]) for part in nb.split_validation(
+        np.zeros((10, 28, 28)), np.arange(10), 3, np.random.default_rng(0))] == [7, 3],
+    "Linear": lambda nb: np.array_equal((layer := nb.Linear(784, 3, np.random.default_rng(0))).forward(X8, True),
+                                        X8 @ layer.params["W"] + layer.params["b"]),
+    "ReLU": lambda nb: nb.ReLU().forward(np.array([[-1.0, 2.0]]), True).tolist() == [[0.0, 2.0]],
+    "Dropout": lambda nb: nb.Dropout(0.5, np.random.default_rng(0)).forward(X8, False) is X8,
+    "layer_gradient_check": lambda nb: max(nb.layer_gradient_check(
+        nb.Linear(5, 4, np.random.default_rng(0), np.float64), np.random.default_rng(1).standard_normal((3, 5)),
+        np.random.default_rng(2)).values()) < TOLERANCE,
+    "BatchNorm": lambda nb: np.allclose(nb.BatchNorm(784).forward(X8, True).mean(axis=0), 0, atol=1e-5),
+    "NeuralNetwork": lambda nb: np.array_equal(nb.NeuralNetwork([layer := nb.Linear(784, 3, np.random.default_rng(0)),
+                                                                 nb.ReLU()]).forward(X8),
+                                               np.maximum(layer.forward(X8, False), 0)),
+    "build_network": lambda nb: [type(layer).__name__ for layer in nb.build_network(
+        [784, 6, 10], np.random.default_rng(0), batch_norm=True, dropout=0.5).layers] == [
+        "Linear", "BatchNorm", "ReLU", "Dropout", "Linear"],
+    "softmax": lambda nb: np.allclose(nb.softmax(np.array([[0.0, 0.0], [1000.0, 0.0]])), [[0.5, 0.5], [1.0, 0.0]]),
+    "SoftmaxCrossEntropy": lambda nb: np.isclose(nb.SoftmaxCrossEntropy().forward(np.zeros((8, 10)), Y8), np.log(10)),
+    "network_gradient_check": lambda nb: passes(nb.network_gradient_check(
+        small_network(nb, np.random.default_rng(0)), np.random.default_rng(1).standard_normal((7, 6)),
+        np.eye(4)[np.arange(7) % 4]), skip=("b1",)),
+    "BatchNormWithoutVarianceTerm": lambda nb: np.array_equal(nb.BatchNormWithoutVarianceTerm(784).forward(X8, True),
+                                                              nb.BatchNorm(784).forward(X8, True)),
+    "SGD": lambda nb: (nb.SGD(params := {"W": np.ones(2)}, 0.9, 0.0).step({"W": np.ones(2)}, 0.5), params)[1][
+        "W"].tolist() == [0.5, 0.5],
+    "learning_rate_at": lambda nb: nb.learning_rate_at(50, 100, 0.4, "cosine") == pytest.approx(0.2),
+    "update_average": lambda nb: (nb.update_average(average := {"w": np.zeros(1)}, {"w": np.ones(1)}, 0.75),
+                                  average)[1]["w"].tolist() == [0.25],
+    "random_shift": lambda nb: nb.random_shift(images := np.ones((2, 28, 28)), np.random.default_rng(0), 0) is images,
+    "network_forward": lambda nb: np.array_equal(nb.network_forward(X8, net := two_layers(nb))[0], net.forward(X8)),
+    "evaluate": lambda nb: nb.evaluate(X8, np.arange(8), net := two_layers(nb))[1] == np.mean(
+        net.forward(X8).argmax(axis=1) == np.arange(8)),
+    "recompute_statistics": lambda nb: (nb.recompute_statistics(net := two_layers(nb, batch_norm=True), X8),
+                                        np.allclose(net.layers[1].running_mean, net.layers[0].forward(X8, False).mean(0),
+                                                    atol=1e-6))[1],
+    "train_network": lambda nb: len(nb.train_network(
+        two_layers(nb), (digits := synthetic_digits(40, np.random.default_rng(0))), (nb.preprocess(digits[0]), digits[1]),
+        dict(epochs=2, batch_size=8, learning_rate=0.05, schedule="cosine", momentum=0.9, l2=0.0, shift=0,
+             averaging=0.0), np.random.default_rng(0), progress=False)[1]["val_acc"]) == 2,
+    "first_epoch_ahead": lambda nb: nb.first_epoch_ahead({"val_acc": [0.9, 0.5, 0.95, 0.96], "seconds": [1, 2, 3, 4]},
+                                                         {"val_acc": [0.8] * 4, "seconds": [1, 2, 3, 4]}) == 2,
+    "fold_batch_norm": lambda nb: sorted(nb.fold_batch_norm(two_layers(nb, batch_norm=True))) == ["W1", "W2", "b1", "b2"],
+    "plain_forward": lambda nb: np.allclose(nb.plain_forward(X8, nb.fold_batch_norm(net := two_layers(nb)))[0],
+                                            net.forward(X8), atol=1e-5),
+}
+
+
+def test_every_function_and_class_of_the_notebook_needs_none_of_its_globals_and_is_called_below(nb):
+    """notebook_functions leaves out a definition that reads a notebook global; here none is left out."""
+    cells = [cell for cell in nbformat.read(GOING_FURTHER, as_version=4).cells if cell.cell_type == "code"]
+    defined = [node.name for cell in cells for node in ast.parse(cell.source).body
+               if isinstance(node, (ast.FunctionDef, ast.ClassDef))]
+    assert [name for name in defined if not hasattr(nb, name)] == []
+    assert sorted(defined) == sorted(CALLS)
+
+
+@pytest.mark.parametrize("name", list(CALLS))
+def test_the_definition_runs_without_the_notebooks_globals(nb, name):
+    assert CALLS[name](nb)

@@ -1,7 +1,8 @@
 """benchmarks/deep_networks.py on small synthetic MNIST (1 epoch per network): every row is trained and
 printed, --rows and --seeds select what runs, and a row draws its random numbers as going_further.ipynb
 does (the split from [seed, 1]; the deep network and its training from [seed, 14]), so that the table's
-row for that notebook's recipe is the notebook's own run. No accuracy or timing is asserted."""
+row for that notebook's recipe is the notebook's own run. With one epoch on 1,000 images the accuracies are
+near chance: they are checked against the notebook's training written out by hand, and no timing is asserted."""
 
 import subprocess
 import sys
@@ -10,14 +11,12 @@ from functools import partial
 import numpy as np
 import pytest
 
-from conftest import GOING_FURTHER, load_notebook_functions
+from conftest import GOING_FURTHER
 from mnist_utils import load_mnist
 from notebook_functions import notebook_parameters
 
 
-@pytest.fixture(scope="module")
-def nb():
-    return load_notebook_functions(GOING_FURTHER)
+NOTEBOOK_UNDER_TEST = GOING_FURTHER     # conftest's `nb`: its functions
 
 
 def run_script(repo_root, data_dir, *options):
@@ -52,19 +51,23 @@ def going_further_by_hand(nb, data, seed, s, **changes):
 
 
 @pytest.mark.timeout(300)
-def test_every_row_of_the_table_is_trained_and_printed(repo_root, synthetic_mnist_dir):
+def test_every_row_of_the_table_is_trained_and_printed_and_a_diverged_row_says_so(repo_root, synthetic_mnist_dir):
     rows = table_rows(run_script(repo_root, synthetic_mnist_dir))
     assert len(rows) == 9
-    assert ["784-64-10," in rows[0][0], "going_further.ipynb's recipe" in rows[1][0], "dropout 0.2" in rows[7][0],
-            "earlier recipe" in rows[8][0]] == [True] * 4
-    trained = [cells for cells in rows if len(cells) == 11]
-    diverged = [cells for cells in rows if len(cells) == 2]         # far from its recipe, a row may diverge ...
-    assert len(trained) + len(diverged) == 9 and len(trained) >= 7 and rows[1] in trained
-    assert all(cells[1].startswith("diverged: training diverged ") for cells in diverged)   # ... and says so
-    batch_norm = dict(zip((cells[0] for cells in rows), ["no", "yes", "no", "no", "yes", "yes", "yes", "yes", "no"]))
-    for cells in trained:
-        assert cells[2] == batch_norm[cells[0]] and cells[4] == "1"  # one epoch each, as asked
-        assert cells[6].endswith("%") and 0 <= float(cells[6][:-1]) <= 100
+    assert ["784-64-10," in rows[0][0], "going_further.ipynb's recipe" in rows[1][0], "without batch norm" in rows[2][0],
+            "dropout 0.2" in rows[7][0], "earlier recipe" in rows[8][0]] == [True] * 5
+    # 784-512-256-10 at learning rate 0.4 without batch normalization diverges in its first epoch here, as on MNIST:
+    # its row says so instead of stopping the table
+    assert [len(cells) for cells in rows] == [11, 11, 2, 11, 11, 11, 11, 11, 11]
+    assert rows[2][1].startswith("diverged: training diverged after epoch 1: ")
+    weights = {"784-64-10": 784 * 64 + 64 + 64 * 10 + 10, "784-512-256-10": 784 * 512 + 512 + 512 * 256 + 256 + 256 * 10 + 10,
+               "784-674-10": 784 * 674 + 674 + 674 * 10 + 10}
+    batch_norm = ["no", "yes", None, "no", "yes", "yes", "yes", "yes", "no"]
+    for cells, normalized in zip(rows, batch_norm):
+        if len(cells) == 11:
+            assert cells[1] == f"{weights[cells[0].split(',')[0].split(':')[0]]:,}", cells
+            assert cells[2] == normalized and cells[4] == "1"          # one epoch each, as asked
+            assert cells[6] == cells[7]                                 # one seed: the mean is that seed's figure
 
 
 @pytest.mark.timeout(300)

@@ -13,17 +13,16 @@ import pytest
 from IPython.core.formatters import DisplayFormatter
 
 import tutorial_widgets
-from conftest import PNG_SIGNATURE, REPO_ROOT
+from conftest import COMMITTED_MODEL, PNG_SIGNATURE
 from model_files import load_params
 from tutorial_widgets import mnist_style
 
-MODEL = REPO_ROOT / "mnist_model.npz"   # the committed 784-64-10 network
 CANVAS_HARNESS = Path(__file__).with_name("canvas_harness.mjs")
 
 
 @pytest.fixture(scope="module")
 def params():
-    return load_params(MODEL)
+    return load_params(COMMITTED_MODEL)
 
 
 def test_probability_bars_name_the_most_likely_class_and_draw_one_bar_per_class():

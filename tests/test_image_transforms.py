@@ -160,7 +160,6 @@ def test_random_distortion_gives_each_image_its_own_distortion_and_keeps_the_ink
     for rotate, scale, shift, elastic in ((12, 0.1, 2, 0), (0, 0, 0, 1.5), (12, 0.1, 2, 1.5)):
         out = random_distortion(same, np.random.default_rng(0), rotate, scale, shift, elastic)
         assert len({image.tobytes() for image in out}) == 8
-        assert out.min() >= 0 and out.max() <= 255
         ink = out.sum(axis=(1, 2)) / same[0].sum(dtype=np.float64)
         assert np.all((ink > 0.7) & (ink < 1.35))        # scaling by ±10 % changes the area by about ±20 %
 

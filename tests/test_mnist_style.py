@@ -5,14 +5,14 @@ the committed 784-64-10 network (mnist_model.npz, its predictions written out in
 import numpy as np
 import pytest
 
-from conftest import REPO_ROOT, model_arrays, plain_predictions
+from conftest import COMMITTED_MODEL, model_arrays, plain_predictions
 from mnist_utils import load_mnist
 from tutorial_widgets import center_of_mass, fit_20x20, mnist_style, resize_matrix
 
 
 @pytest.fixture(scope="module")
 def committed_network():
-    return model_arrays(REPO_ROOT / "mnist_model.npz")
+    return model_arrays(COMMITTED_MODEL)
 
 
 def read(network, digits):

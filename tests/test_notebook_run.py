@@ -1,22 +1,20 @@
-"""Both notebooks run top to bottom in a real Jupyter kernel, cell by cell (conftest.execute).
+"""Both notebooks run top to bottom in a real Jupyter kernel.
 
-Each notebook is executed once on the small synthetic data (conftest's `lesson_fast_run` and
+Each notebook is executed once, cell by cell, on the small synthetic data (conftest's `lesson_fast_run` and
 `going_further_fast_run`: every cell runs, the settings are checked before anything slow, files go only
-into OUT_DIR, and re-running the lesson's training cell changes nothing) and once on the real MNIST files
-where they exist (`lesson_real_run`: the accuracy the lesson promises). One more run, with a bad setting,
-shows that the settings check stops the notebook in its first code cell; the rules themselves are
-tests/test_settings_rules.py's.
+into OUT_DIR, and re-running the lesson's training cell changes nothing), and once on the real MNIST files
+where they exist, by the README's run command (conftest's `readme_real_run`: the accuracy the lesson
+promises). The lesson's fast run begins, in the same kernel, with a Run All with a bad setting, which the
+settings check stops in the first code cell; the rules themselves are tests/test_settings_rules.py's.
 """
 
 import re
-import time
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from conftest import (GOING_FURTHER, LESSON, LESSON_FAST, PNG_SIGNATURE, execute, model_arrays, plain_predictions,
-                      printed)
+from conftest import (GOING_FURTHER, GOING_FURTHER_BAD_SETTING, LESSON, LESSON_BAD_SETTING, LESSON_FAST,
+                      assert_valid_png, model_arrays, plain_predictions, printed)
 from mnist_utils import load_mnist
 from model_files import load_params
 
@@ -29,26 +27,26 @@ NETWORK_ROWS = ["W1", "b1", "gamma1", "beta1", "W2", "b2"]                 # its
 TIMES = re.compile(r"\d+(\.\d+)? s\b|\d\d:\d\d|[\d.]+(it/s|s/it)")            # "0.3 s", "00:01", "203.1it/s": times
 
 
-def assert_valid_png(path):
-    data = path.read_bytes()
-    assert data[:8] == PNG_SIGNATURE and len(data) > 1000
-    height, width = plt.imread(path).shape[:2]  # decodes the whole image
-    assert height > 100 and width > 100
-
-
 def assert_ran_every_code_cell(run):
     assert run.error is None, str(run.error)[-3000:]
     assert [i for i, cell in enumerate(run.code_cells()) if cell.execution_count is None] == []
     assert [output for cell in run.code_cells() for output in cell.outputs if output.output_type == "error"] == []
 
 
-def assert_settings_checked_first(run, path):
-    """check_settings gets every parameter (by its lower-case name) in a cell before the one that loads the data."""
+def assert_every_setting_checked(run):
+    """The notebook's `settings`, which its first code cell checks, hold every parameter (by its lower-case name)."""
     assert {name.lower() for name in run.probes["parameters"]} - set(run.probes["settings checked"]) == set()
-    code = [cell.source for cell in run.code_cells()]
-    checked = next(i for i, source in enumerate(code) if "check_settings(settings)" in source)
-    loaded = next(i for i, source in enumerate(code) if "load_mnist(" in source)
-    assert checked < loaded, path.name
+
+
+def assert_stopped_by_the_settings_check(run, bad_setting):
+    """The Run All with a bad setting, which `execute` ran first in the run's kernel, stopped in the first code cell
+    after the parameters (the imports and the settings check: before the data are loaded) naming the setting,
+    and wrote nothing."""
+    [(name, value)] = bad_setting.items()
+    stopped = run.probes["bad setting"]
+    assert stopped["error"].startswith(f"ValueError: {name} = {value!r} is not allowed")
+    assert stopped["cells_run"] == 3                 # the parameters, the injected parameters, the settings check
+    assert not stopped["out_dir_exists"]
 
 
 def assert_only_out_dir_written(run):
@@ -72,7 +70,7 @@ def test_lesson_fast_run_reads_the_data_from_data_dir(lesson_fast_run):
 
 
 def test_lesson_checks_every_setting_in_its_first_code_cell_before_loading_the_data(lesson_fast_run):
-    assert_settings_checked_first(lesson_fast_run, LESSON)
+    assert_every_setting_checked(lesson_fast_run)
     checked = len(lesson_fast_run.probes["settings checked"])
     assert re.search(rf"; all {checked} settings are valid$", lesson_fast_run.text(), re.MULTILINE)
 
@@ -103,13 +101,16 @@ def test_lesson_writes_exactly_the_model_and_the_figure_into_out_dir(lesson_fast
     assert_valid_png(lesson_fast_run.out_dir / "training_metrics.png")
 
 
-def test_lesson_saves_a_model_that_loads_and_holds_its_run(lesson_fast_run):
+def test_lesson_saves_a_model_that_loads_and_holds_its_run(lesson_fast_run, synthetic_mnist_dir):
     path = lesson_fast_run.out_dir / "mnist_model.npz"
     assert {name: value.shape for name, value in load_params(path).items()} == \
         {"W1": (784, 64), "b1": (64,), "W2": (64, 10), "b2": (10,)}
     data = model_arrays(path)                                            # every array, without pickle
-    assert data["epochs"] == 2 and len(data["history_val_acc"]) == 2 and 0 <= data["test_accuracy"] <= 1
-    assert f"test accuracy: {float(data['test_accuracy']):.2%}" in lesson_fast_run.text()
+    assert data["epochs"] == 2 and len(data["history_val_acc"]) == 2
+    _, (test_images, test_labels) = load_mnist(synthetic_mnist_dir, download=False)
+    accuracy = np.mean(plain_predictions(data, test_images.reshape(len(test_images), -1) / 255) == test_labels)
+    assert float(data["test_accuracy"]) == pytest.approx(accuracy, abs=1e-6)   # what it saved is what it measured
+    assert f"test accuracy: {accuracy:.2%}" in lesson_fast_run.text()
 
 
 def test_lesson_shows_both_refusals_of_a_model_file(lesson_fast_run):
@@ -134,15 +135,8 @@ def test_running_the_training_cell_twice_changes_nothing(lesson_fast_run):
 # --- A bad setting stops the lesson at once ---------------------------------------------------------------
 
 
-def test_a_bad_setting_stops_the_lesson_in_its_first_code_cell_and_writes_nothing(synthetic_mnist_dir, tmp_path):
-    start = time.perf_counter()
-    run = execute(LESSON, dict(LESSON_FAST, DATA_DIR=str(synthetic_mnist_dir), MOMENTUM=1.0), tmp_path / "out")
-    print(f"MOMENTUM = 1.0: the run stopped after {time.perf_counter() - start:.1f} s")
-    assert run.error is not None and run.error.ename == "ValueError"
-    assert "MOMENTUM = 1.0 is not allowed" in run.error.evalue
-    executed = [cell for cell in run.code_cells() if cell.execution_count is not None]
-    assert len(executed) == 3 and "check_settings(settings)" in executed[-1].source   # parameters, injected, settings
-    assert not (tmp_path / "out").exists()
+def test_a_bad_setting_stops_the_lesson_in_its_first_code_cell_and_writes_nothing(lesson_fast_run):
+    assert_stopped_by_the_settings_check(lesson_fast_run, LESSON_BAD_SETTING)
 
 
 # --- going_further.ipynb on synthetic data -------------------------------------------------------------------
@@ -153,7 +147,8 @@ def test_going_further_fast_run_executes_every_code_cell_without_error(going_fur
 
 
 def test_going_further_checks_every_setting_in_its_first_code_cell_before_loading_the_data(going_further_fast_run):
-    assert_settings_checked_first(going_further_fast_run, GOING_FURTHER)
+    assert_every_setting_checked(going_further_fast_run)
+    assert_stopped_by_the_settings_check(going_further_fast_run, GOING_FURTHER_BAD_SETTING)
 
 
 def test_going_further_gradient_checks_pass_for_every_layer_and_catch_the_broken_batch_norm(going_further_fast_run):
@@ -184,33 +179,35 @@ def test_going_further_writes_nothing_into_the_repository(going_further_fast_run
     assert_only_out_dir_written(going_further_fast_run)
 
 
-# --- On the real MNIST files --------------------------------------------------------------------------------
+# --- On the real MNIST files, by the README's command ------------------------------------------------------
 
 
 @pytest.mark.timeout(900)
-def test_lesson_real_run_scores_at_least_98_5_percent_on_the_real_test_set(lesson_real_run, real_mnist_dir, nb):
-    assert_ran_every_code_cell(lesson_real_run)
-    path = lesson_real_run.out_dir / "mnist_model.npz"
+def test_lesson_real_run_scores_at_least_98_5_percent_on_the_real_test_set(readme_real_run, real_mnist_dir, nb):
+    run = readme_real_run.lesson
+    assert_ran_every_code_cell(run)
+    path = run.out_dir / "mnist_model.npz"
     _, (test_images, test_labels) = load_mnist(real_mnist_dir, download=False)
     test_accuracy = nb.accuracy(nb.predict(nb.preprocess(test_images), load_params(path)), test_labels)
     assert test_accuracy >= 0.985
     data = model_arrays(path)
     assert float(data["test_accuracy"]) == pytest.approx(test_accuracy, abs=1e-12)
     assert data["epochs"] == 100 and len(data["history_val_acc"]) == 100
-    assert sorted(path.name for path in lesson_real_run.out_dir.iterdir()) == ["mnist_model.npz", "training_metrics.png"]
+    assert f"test accuracy: {test_accuracy:.2%}" in run.text()
 
 
 @pytest.mark.timeout(900)
-def test_lesson_real_run_reports_the_first_epoch_above_97_5_percent(lesson_real_run):
-    text = lesson_real_run.text()
+def test_lesson_real_run_reports_the_first_epoch_above_97_5_percent(readme_real_run):
+    text = readme_real_run.lesson.text()
     assert re.search(r"validation accuracy first above 97\.5% at epoch \d+, after [\d.]+ s of training", text)
     assert [name for name, _, verdict in GRADIENT_CHECK_LINE.findall(text) if verdict == "ok"] == TWO_LAYER_ROWS
 
 
 @pytest.mark.timeout(900)
-def test_going_further_real_run_executes_every_code_cell_and_folds_a_network_exactly(going_further_real_run):
-    assert_ran_every_code_cell(going_further_real_run)
-    text = going_further_real_run.text()
+def test_going_further_real_run_executes_every_code_cell_and_folds_a_network_exactly(readme_real_run):
+    run = readme_real_run.going_further
+    assert_ran_every_code_cell(run)
+    text = run.text()
     assert "training: (50000, 28, 28) uint8; validation: (10000, 784) float32" in text
     assert "DEEP_EPOCHS = 0: no deep model is saved in this run" in text and "predictions that differ: 0" in text
-    assert list(going_further_real_run.out_dir.iterdir()) == []
+    assert not (run.out_dir / "mnist_deep_model.npz").exists()

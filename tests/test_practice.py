@@ -17,15 +17,9 @@ import time
 import nbformat
 import numpy as np
 import pytest
-from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
 
 import checks
-from conftest import synthetic_digits
-
-PRACTICE_NAME, LESSON_NAME = "practice.ipynb", "neural_network_from_scratch.ipynb"
-FAST = dict(EPOCHS=2, DEMO_EPOCHS=1, VALIDATION_SIZE=200, BATCH_SIZE=128)   # with the synthetic data (1,200 images)
-
+from conftest import LESSON, LESSON_FAST, PRACTICE, execute, printed, synthetic_digits
 
 def load_script(repo_root):
     spec = importlib.util.spec_from_file_location("make_practice", repo_root / "scripts" / "make_practice.py")
@@ -38,66 +32,51 @@ def tagged(notebook, tag):
     return [cell for cell in notebook.cells if tag in cell.metadata.get("tags", [])]
 
 
-def execute(notebook, repo_root, data_dir, out_dir):
-    """Run All in a fresh kernel with FAST settings (a cell after the parameters cell); the executed notebook
-    and whether a cell failed."""
-    notebook = copy.deepcopy(notebook)
-    position = notebook.cells.index(tagged(notebook, "parameters")[0]) + 1
-    settings = dict(FAST, DATA_DIR=str(data_dir), OUT_DIR=str(out_dir))
-    notebook.cells.insert(position, nbformat.v4.new_code_cell("\n".join(f"{k} = {v!r}" for k, v in settings.items())))
-    try:
-        NotebookClient(notebook, timeout=300, kernel_name="python3",
-                       resources={"metadata": {"path": str(repo_root)}}).execute()
-    except CellExecutionError:
-        return notebook, True
-    return notebook, False
-
-
-def printed(cell):
-    return "".join(output.get("text", "") for output in cell.get("outputs", []) if output.output_type == "stream")
+@pytest.fixture(scope="module")
+def lesson():
+    return nbformat.read(LESSON, as_version=4)
 
 
 @pytest.fixture(scope="module")
-def lesson(repo_root):
-    return nbformat.read(repo_root / LESSON_NAME, as_version=4)
+def practice():
+    return nbformat.read(PRACTICE, as_version=4)
 
 
 @pytest.fixture(scope="module")
-def practice(repo_root):
-    return nbformat.read(repo_root / PRACTICE_NAME, as_version=4)
+def stopped_run(practice, synthetic_mnist_dir, tmp_path_factory):
+    """The committed practice notebook's Run All (conftest.execute: it stops at the first cell that raises)."""
+    return execute(practice, dict(LESSON_FAST, DATA_DIR=str(synthetic_mnist_dir)),
+                   tmp_path_factory.mktemp("practice_stopped") / "out")
 
 
 @pytest.fixture(scope="module")
-def stopped_run(practice, repo_root, synthetic_mnist_dir, tmp_path_factory):
-    return execute(practice, repo_root, synthetic_mnist_dir, tmp_path_factory.mktemp("practice_stopped"))
-
-
-@pytest.fixture(scope="module")
-def filled_run(practice, lesson, repo_root, synthetic_mnist_dir, tmp_path_factory):
-    """The practice notebook with each exercise cell's source taken from the lesson's, in order."""
+def filled_run(practice, lesson, synthetic_mnist_dir, tmp_path_factory):
+    """The practice notebook with each exercise cell's source taken from the lesson's, in order; and its Run All's
+    time in seconds."""
     filled = copy.deepcopy(practice)
     for cell, answer in zip(tagged(filled, "exercise"), tagged(lesson, "exercise"), strict=True):
         cell.source = answer.source
     start = time.perf_counter()
-    notebook, failed = execute(filled, repo_root, synthetic_mnist_dir, tmp_path_factory.mktemp("practice_filled"))
-    return notebook, failed, time.perf_counter() - start
+    run = execute(filled, dict(LESSON_FAST, DATA_DIR=str(synthetic_mnist_dir)),
+                  tmp_path_factory.mktemp("practice_filled") / "out")
+    return run, time.perf_counter() - start
 
 
 # ---- The generated notebook -----------------------------------------------------------------------
 
 def test_committed_practice_notebook_is_what_the_script_makes_from_the_committed_lesson(repo_root):
     script = load_script(repo_root)
-    generated = script.render(script.practice_notebook(json.loads((repo_root / LESSON_NAME).read_text(encoding="utf-8"))))
-    assert (repo_root / PRACTICE_NAME).read_bytes() == generated, \
-        f"{PRACTICE_NAME} is out of date with {LESSON_NAME}: run `{script.COMMAND}`"
+    generated = script.render(script.practice_notebook(json.loads(LESSON.read_text(encoding="utf-8"))))
+    assert PRACTICE.read_bytes() == generated, \
+        f"{PRACTICE.name} is out of date with {LESSON.name}: run `{script.COMMAND}`"
 
 
 def test_check_mode_fails_on_a_changed_lesson_and_names_the_command(repo_root, tmp_path):
-    lesson = nbformat.read(repo_root / LESSON_NAME, as_version=4)
+    lesson = nbformat.read(LESSON, as_version=4)
     tagged(lesson, "exercise")[0].source += "\n# changed"
-    nbformat.write(lesson, tmp_path / LESSON_NAME)
-    run = subprocess.run([sys.executable, "scripts/make_practice.py", "--check", "--lesson", str(tmp_path / LESSON_NAME),
-                          "--output", str(repo_root / PRACTICE_NAME)], cwd=repo_root, capture_output=True, text=True)
+    nbformat.write(lesson, tmp_path / LESSON.name)
+    run = subprocess.run([sys.executable, "scripts/make_practice.py", "--check", "--lesson", str(tmp_path / LESSON.name),
+                          "--output", str(PRACTICE)], cwd=repo_root, capture_output=True, text=True)
     assert run.returncode == 1
     assert "run `.venv/bin/python scripts/make_practice.py --lesson" in run.stderr
 
@@ -136,11 +115,9 @@ def test_each_exercise_cell_is_followed_by_a_check_cell_calling_the_checker_of_i
             assert cells[i + 1].source.startswith("checks.check_") and f"({first}" in cells[i + 1].source
 
 
-def test_find_the_bug_holds_four_broken_backwards_each_checked_and_answered(practice):
+def test_find_the_bug_holds_four_broken_backwards_each_with_its_answer(practice):
     code = [cell.source for cell in practice.cells if "def broken_backward_" in cell.source]
-    assert len(code) == 4
-    assert all(f"backward=broken_backward_{i}))" in source for i, source in enumerate(code, start=1))
-    assert "db2 = dZ2.sum()" in code[0]
+    assert len(code) == 4                      # what each one breaks: test_each_broken_backward_breaks_exactly_...
     answers = [cell.source for cell in practice.cells if cell.id.endswith("-answer")]
     assert len(answers) == 4 and all(answer.startswith("<details><summary>Answer</summary>") for answer in answers)
 
@@ -148,10 +125,10 @@ def test_find_the_bug_holds_four_broken_backwards_each_checked_and_answered(prac
 # ---- Run All ----------------------------------------------------------------------------------------
 
 def test_run_all_of_the_committed_notebook_stops_at_the_first_stub_with_one_line(stopped_run):
-    notebook, failed = stopped_run
+    notebook = stopped_run.notebook
     errors = [(i, output) for i, cell in enumerate(notebook.cells) if cell.cell_type == "code"
               for output in cell.outputs if output.output_type == "error"]
-    assert failed and len(errors) == 1
+    assert stopped_run.error is not None and len(errors) == 1
     index, error = errors[0]
     assert error.traceback == ["not written yet: relu — replace the `raise` line in its cell with your code "
                                "(its derivation: 'ReLU' above)"]
@@ -160,10 +137,10 @@ def test_run_all_of_the_committed_notebook_stops_at_the_first_stub_with_one_line
 
 
 def test_with_the_lessons_functions_filled_in_it_runs_to_the_end_and_every_check_passes(filled_run):
-    notebook, failed, seconds = filled_run
-    assert not failed, [output for cell in notebook.cells for output in cell.get("outputs", [])
-                        if output.output_type == "error"]
-    check_output = "".join(printed(cell) for cell in tagged(notebook, "check"))
+    run, seconds = filled_run
+    assert run.error is None, [output for cell in run.notebook.cells for output in cell.get("outputs", [])
+                               if output.output_type == "error"]
+    check_output = "".join(printed(cell) for cell in tagged(run.notebook, "check"))
     for name in ("relu", "relu_derivative", "softmax", "log_softmax", "cross_entropy", "forward", "backward",
                  "sgd_momentum_step", "sgd_epoch"):
         assert f"\n{name}: ok (" in "\n" + check_output, name
@@ -171,7 +148,7 @@ def test_with_the_lessons_functions_filled_in_it_runs_to_the_end_and_every_check
 
 
 def test_each_broken_backward_breaks_exactly_the_rows_of_its_mistake(filled_run):
-    notebook = filled_run[0]
+    notebook = filled_run[0].notebook
     broken = [[line.split(":")[0].strip()[1:] for line in printed(cell).splitlines() if line.endswith("BROKEN")]
               for cell in notebook.cells if "def broken_backward_" in cell.source]
     assert broken == [["b2"], ["Z2", "W2", "b2", "A1", "Z1", "W1", "b1"], ["Z1", "W1", "b1"], ["W1"]]
