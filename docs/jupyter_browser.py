@@ -178,5 +178,5 @@ def draw(page, canvas, strokes):
         page.mouse.move(*points[0])
         page.mouse.down()
         for point in points[1:]:
-            page.mouse.move(*point, steps=4)
+            page.mouse.move(*point)        # the canvas draws a straight line from the last point
         page.mouse.up()
