@@ -4,6 +4,7 @@ pins are set, for each test, to the SHA-256 of the fixture files' decompressed b
 import _thread
 import gzip
 import io
+import signal
 import socket
 import sys
 import threading
@@ -236,7 +237,16 @@ def trickle_forever(handler, stop):
             return
 
 
-def test_interrupted_download_leaves_no_partial_file(tmp_path):
+@pytest.fixture
+def ctrl_c_raises_keyboard_interrupt():
+    """Python's own SIGINT handler for the test: a process started in the background of a shell ignores SIGINT,
+    and then _thread.interrupt_main() does nothing."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_interrupted_download_leaves_no_partial_file(tmp_path, ctrl_c_raises_keyboard_interrupt):
     with ScriptedServer(trickle_forever) as server:
         interrupt = threading.Timer(0.5, _thread.interrupt_main)  # like Ctrl-C during the download
         interrupt.start()
