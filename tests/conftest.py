@@ -236,7 +236,6 @@ def kernel_value(client, expression):
     """The value of a Python expression in the kernel, passed back as JSON (the probe cell is not part of the notebook)."""
     import json
 
-    import nbformat
     cell = run_aside(client, f"import json as _json; print(_json.dumps({expression}))")
     return json.loads(printed(cell))
 

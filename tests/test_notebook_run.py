@@ -4,8 +4,8 @@ Each notebook is executed once, cell by cell, on the small synthetic data (conft
 `going_further_fast_run`: every cell runs, the settings are checked before anything slow, files go only
 into OUT_DIR, and re-running the lesson's training cell changes nothing), and once on the real MNIST files
 where they exist, by the README's run command (conftest's `readme_real_run`: the accuracy the lesson
-promises). The lesson's fast run begins, in the same kernel, with a Run All with a bad setting, which the
-settings check stops in the first code cell; the rules themselves are tests/test_settings_rules.py's.
+promises). Each fast run begins, in the same kernel, with a Run All with a bad setting, which the settings
+check stops in the first code cell; the rules themselves are tests/test_settings_rules.py's.
 """
 
 import re
@@ -13,8 +13,8 @@ import re
 import numpy as np
 import pytest
 
-from conftest import (GOING_FURTHER, GOING_FURTHER_BAD_SETTING, LESSON, LESSON_BAD_SETTING, LESSON_FAST,
-                      assert_valid_png, model_arrays, plain_predictions, printed)
+from conftest import (GOING_FURTHER_BAD_SETTING, LESSON_BAD_SETTING, LESSON_FAST, assert_valid_png, model_arrays,
+                      plain_predictions, printed)
 from mnist_utils import load_mnist
 from model_files import load_params
 

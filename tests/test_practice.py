@@ -21,6 +21,7 @@ import pytest
 import checks
 from conftest import LESSON, LESSON_FAST, PRACTICE, execute, printed, synthetic_digits
 
+
 def load_script(repo_root):
     spec = importlib.util.spec_from_file_location("make_practice", repo_root / "scripts" / "make_practice.py")
     module = importlib.util.module_from_spec(spec)
