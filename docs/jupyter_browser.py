@@ -140,20 +140,16 @@ def wait_for_kernel(page, seconds):
 
 
 def run_all_cells(page, start_seconds=30):
-    """Run All, once the kernel is idle; retried if no cell has started within start_seconds. Should
-    Jupyter ask which kernel to start, the one it proposes (the notebook's python3) is taken."""
+    """Run All, once the notebook's kernel has started (so Jupyter has no kernel to ask about) and is idle;
+    retried if no cell has started within start_seconds."""
     page.locator(".jp-Notebook").wait_for(timeout=SERVER_START_SECONDS * 1000)
     wait_for_kernel(page, SERVER_START_SECONDS)
-    choose_kernel = page.get_by_role("dialog").get_by_role("button", name="Select", exact=True)
     started = page.locator(".jp-InputArea-prompt", has_text=re.compile(r"\[(\*|\d+)\]")).first
     for _attempt in range(3):
         page.get_by_role("menuitem", name="Run", exact=True).click()
         page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
         try:
-            started.or_(choose_kernel).first.wait_for(timeout=start_seconds * 1000)
-            if choose_kernel.is_visible():
-                choose_kernel.click()
-                started.wait_for(timeout=start_seconds * 1000)
+            started.wait_for(timeout=start_seconds * 1000)
             return
         except PlaywrightTimeoutError:
             continue

@@ -36,6 +36,15 @@ def find_real_mnist_dir():
     return first_folder_with_the_files(folders + [REAL_MNIST_DIR])
 
 
+def defined_names(path):
+    """The names of the functions and classes defined at the top of a notebook's code cells, in order."""
+    import ast
+    import json
+    cells = json.loads(Path(path).read_text(encoding="utf-8"))["cells"]
+    return [node.name for cell in cells if cell["cell_type"] == "code"
+            for node in ast.parse("".join(cell["source"])).body if isinstance(node, (ast.FunctionDef, ast.ClassDef))]
+
+
 def model_arrays(path, leave_out=()):
     """Every array of a saved .npz model file but those named in leave_out, read with allow_pickle=False:
     reading an array that needs pickle (an object array) raises ValueError, so a file that loads needs none."""

@@ -5,14 +5,12 @@ training a network of layers by the first notebook's recipe (train_network); fol
 into plain arrays and saving the result. (The distortions are tests/test_image_transforms.py's, model
 files tests/test_model_files.py's.)"""
 
-import ast
 import copy
 
-import nbformat
 import numpy as np
 import pytest
 
-from conftest import GOING_FURTHER, synthetic_digits
+from conftest import GOING_FURTHER, defined_names, synthetic_digits
 
 NOTEBOOK_UNDER_TEST = GOING_FURTHER     # conftest's `nb`: its functions; `lesson_nb`: the first notebook's
 
@@ -395,9 +393,7 @@ CALLS = {   # name -> a call on small inputs, with a check of what it returns th
 
 def test_every_function_and_class_of_the_notebook_needs_none_of_its_globals_and_is_called_below(nb):
     """notebook_functions leaves out a definition that reads a notebook global; here none is left out."""
-    cells = [cell for cell in nbformat.read(GOING_FURTHER, as_version=4).cells if cell.cell_type == "code"]
-    defined = [node.name for cell in cells for node in ast.parse(cell.source).body
-               if isinstance(node, (ast.FunctionDef, ast.ClassDef))]
+    defined = defined_names(GOING_FURTHER)
     assert [name for name in defined if not hasattr(nb, name)] == []
     assert sorted(defined) == sorted(CALLS)
 

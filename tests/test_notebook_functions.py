@@ -5,13 +5,11 @@ against something independent of it: central differences of a loss written out h
 computed by hand, or properties that any correct version must have.
 """
 
-import ast
-import json
 
 import numpy as np
 import pytest
 
-from conftest import LESSON, synthetic_digits
+from conftest import LESSON, defined_names, synthetic_digits
 
 PARAM_SHAPES = {"W1": (784, 64), "b1": (64,), "W2": (64, 10), "b2": (10,)}
 GRADIENT_ORDER = ["Z2", "W2", "b2", "A1", "Z1", "W1", "b1"]   # backward computes them in this order
@@ -655,15 +653,8 @@ CALLS = {   # name -> its call on tiny_inputs (t), with a check of what it retur
 }
 
 
-def defined_functions(path):
-    """The names of the functions defined at the top of the notebook's code cells."""
-    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-    return [node.name for cell in cells if cell["cell_type"] == "code"
-            for node in ast.parse("".join(cell["source"])).body if isinstance(node, ast.FunctionDef)]
-
-
 def test_every_function_loaded_from_the_lesson_is_called_below(nb):
-    exported = [name for name in defined_functions(LESSON) if hasattr(nb, name)]
+    exported = [name for name in defined_names(LESSON) if hasattr(nb, name)]
     assert sorted(exported) == sorted(CALLS)
     assert not hasattr(nb, "forward_and_backward")            # it times the notebook's own batch: a global
 

@@ -69,7 +69,7 @@ def test_lesson_fast_run_reads_the_data_from_data_dir(lesson_fast_run):
     assert "validation: (200, 784)" in text
 
 
-def test_lesson_checks_every_setting_in_its_first_code_cell_before_loading_the_data(lesson_fast_run):
+def test_lesson_checks_every_setting_and_says_so(lesson_fast_run):
     assert_every_setting_checked(lesson_fast_run)
     checked = len(lesson_fast_run.probes["settings checked"])
     assert re.search(rf"; all {checked} settings are valid$", lesson_fast_run.text(), re.MULTILINE)
@@ -146,8 +146,11 @@ def test_going_further_fast_run_executes_every_code_cell_without_error(going_fur
     assert_ran_every_code_cell(going_further_fast_run)
 
 
-def test_going_further_checks_every_setting_in_its_first_code_cell_before_loading_the_data(going_further_fast_run):
+def test_going_further_checks_every_setting(going_further_fast_run):
     assert_every_setting_checked(going_further_fast_run)
+
+
+def test_a_bad_setting_stops_going_further_in_its_first_code_cell_and_writes_nothing(going_further_fast_run):
     assert_stopped_by_the_settings_check(going_further_fast_run, GOING_FURTHER_BAD_SETTING)
 
 
